@@ -1,0 +1,61 @@
+# dsmath: every target runs with Node 24 first on PATH (installed into .tools/ when the machine's Node is older).
+SHELL := /bin/bash
+NODE_VERSION := 24.22.3
+TOOLS := $(CURDIR)/.tools
+NODE_BIN := $(TOOLS)/node/bin
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+PY := $(CURDIR)/.venv/bin/python
+
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench clean
+
+all: install
+
+node: $(NODE_BIN)/node
+$(NODE_BIN)/node:
+	@bash scripts/install-node.sh "$(NODE_VERSION)" "$(TOOLS)"
+
+deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json | node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+pydeps: .venv/.installed
+.venv/.installed: requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+install: node deps pydeps
+
+proto: deps
+	buf generate schemas
+
+typecheck: deps
+	tsc --noEmit -p .
+
+demo: deps
+	node bin/dsmath.js demo
+
+infra-install:
+	bash infra/install.sh
+
+infra-up: infra-install
+	bash infra/up.sh
+
+infra-down:
+	bash infra/down.sh
+
+# Installs everything, starts the dev services, runs every test, stops the services.
+test: install infra-install typecheck
+	@bash infra/up.sh
+	@set -o pipefail; status=0; npx vitest run || status=$$?; bash infra/down.sh; exit $$status
+
+test-unit: install
+	npx vitest run --project unit
+
+bench: install
+	node bin/dsmath.js --help >/dev/null; npx tsx bench/warc.ts
+
+clean:
+	rm -rf out models .infra

@@ -1,0 +1,199 @@
+// Object storage over local files and S3, with one set of functions for both.
+import { createReadStream } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import {
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2,
+} from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { formatLocation, parseLocation } from './location.ts'
+import { describeS3Error, s3Client } from './s3.ts'
+
+export class NotFoundError extends Error {}
+
+function notFound(uri: string): NotFoundError {
+  return new NotFoundError(`${uri}: no such file or object`)
+}
+
+function isMissing(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } }
+  return e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
+}
+
+/** Streams an object from byte `start` on, without reading it whole (a ranged GET on S3). */
+export async function* readStream(uri: string, start = 0): AsyncGenerator<Uint8Array> {
+  const loc = parseLocation(uri)
+  if (loc.kind === 'file') {
+    try {
+      await stat(loc.path)
+    } catch (err) {
+      if (isMissing(err)) throw notFound(uri)
+      throw err
+    }
+    yield* createReadStream(loc.path, { start, highWaterMark: 1 << 20 })
+    return
+  }
+  let body: AsyncIterable<Uint8Array>
+  try {
+    const res = await s3Client().send(new GetObjectCommand({
+      Bucket: loc.bucket, Key: loc.key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}),
+    }))
+    body = res.Body as AsyncIterable<Uint8Array>
+  } catch (err) {
+    if (isMissing(err)) throw notFound(uri)
+    throw describeS3Error(err, `reading ${uri}`)
+  }
+  yield* body
+}
+
+export async function readRange(uri: string, offset: number, length: number): Promise<Buffer> {
+  const loc = parseLocation(uri)
+  if (loc.kind === 'file') {
+    const fh = await open(loc.path, 'r').catch((err) => { throw isMissing(err) ? notFound(uri) : err })
+    try {
+      const buf = Buffer.alloc(length)
+      const { bytesRead } = await fh.read(buf, 0, length, offset)
+      return buf.subarray(0, bytesRead)
+    } finally {
+      await fh.close()
+    }
+  }
+  try {
+    const res = await s3Client().send(new GetObjectCommand({
+      Bucket: loc.bucket, Key: loc.key, Range: `bytes=${offset}-${offset + length - 1}`,
+    }))
+    return Buffer.from(await res.Body!.transformToByteArray())
+  } catch (err) {
+    if (isMissing(err)) throw notFound(uri)
+    throw describeS3Error(err, `reading ${uri}`)
+  }
+}
+
+export async function readAll(uri: string): Promise<Buffer> {
+  const loc = parseLocation(uri)
+  if (loc.kind === 'file') {
+    return readFile(loc.path).catch((err) => { throw isMissing(err) ? notFound(uri) : err })
+  }
+  const chunks: Uint8Array[] = []
+  for await (const c of readStream(uri)) chunks.push(c)
+  return Buffer.concat(chunks)
+}
+
+export interface WriteOptions {
+  /** Write only if nothing is there yet; returns false instead of overwriting. */
+  ifAbsent?: boolean
+  contentType?: string
+}
+
+/** Writes an object atomically (temp file + rename locally; one PUT or a multipart upload on S3). */
+export async function writeObject(uri: string, data: Uint8Array | string, opts: WriteOptions = {}): Promise<boolean> {
+  const loc = parseLocation(uri)
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  if (loc.kind === 'file') {
+    await mkdir(dirname(loc.path), { recursive: true })
+    if (opts.ifAbsent) {
+      try {
+        await writeFile(loc.path, bytes, { flag: 'wx' })
+        return true
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EEXIST') return false
+        throw err
+      }
+    }
+    const tmp = `${loc.path}.tmp-${process.pid}-${Date.now()}`
+    await writeFile(tmp, bytes)
+    await rename(tmp, loc.path)
+    return true
+  }
+  try {
+    if (bytes.byteLength > 64 << 20 && !opts.ifAbsent) {
+      await new Upload({
+        client: s3Client(),
+        params: { Bucket: loc.bucket, Key: loc.key, Body: bytes, ContentType: opts.contentType },
+        partSize: 16 << 20,
+      }).done()
+    } else {
+      await s3Client().send(new PutObjectCommand({
+        Bucket: loc.bucket, Key: loc.key, Body: bytes, ContentType: opts.contentType,
+        ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
+      }))
+    }
+    return true
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+    if (opts.ifAbsent && status === 412) return false
+    throw describeS3Error(err, `writing ${uri}`)
+  }
+}
+
+export async function objectSize(uri: string): Promise<number> {
+  const loc = parseLocation(uri)
+  if (loc.kind === 'file') {
+    return (await stat(loc.path).catch((err) => { throw isMissing(err) ? notFound(uri) : err })).size
+  }
+  try {
+    const res = await s3Client().send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }))
+    return res.ContentLength ?? 0
+  } catch (err) {
+    if (isMissing(err)) throw notFound(uri)
+    throw describeS3Error(err, `stat ${uri}`)
+  }
+}
+
+export async function exists(uri: string): Promise<boolean> {
+  try {
+    await objectSize(uri)
+    return true
+  } catch (err) {
+    if (err instanceof NotFoundError) return false
+    throw err
+  }
+}
+
+export async function removeObject(uri: string): Promise<void> {
+  const loc = parseLocation(uri)
+  if (loc.kind === 'file') {
+    await rm(loc.path, { force: true, recursive: true })
+    return
+  }
+  try {
+    await s3Client().send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }))
+  } catch (err) {
+    throw describeS3Error(err, `deleting ${uri}`)
+  }
+}
+
+/** Lists every object under a prefix (a directory, recursively, for local paths), sorted. */
+export async function listObjects(prefixUri: string): Promise<string[]> {
+  const loc = parseLocation(prefixUri)
+  if (loc.kind === 'file') {
+    const out: string[] = []
+    const walk = async (dir: string): Promise<void> => {
+      for (const ent of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, ent.name)
+        if (ent.isDirectory()) await walk(p)
+        else if (ent.isFile()) out.push(p)
+      }
+    }
+    const st = await stat(loc.path).catch(() => null)
+    if (!st) throw notFound(prefixUri)
+    if (st.isFile()) return [loc.path]
+    await walk(loc.path)
+    return out.sort()
+  }
+  const keys: string[] = []
+  try {
+    for await (const page of paginateListObjectsV2({ client: s3Client() }, { Bucket: loc.bucket, Prefix: loc.key })) {
+      for (const obj of page.Contents ?? []) if (obj.Key) keys.push(`s3://${loc.bucket}/${obj.Key}`)
+    }
+  } catch (err) {
+    throw describeS3Error(err, `listing ${prefixUri}`)
+  }
+  return keys.sort()
+}
+
+export function relativeKey(baseUri: string, uri: string): string {
+  const a = parseLocation(baseUri), b = parseLocation(uri)
+  if (a.kind === 'file' && b.kind === 'file') return relative(a.path, b.path)
+  return formatLocation(b).slice(formatLocation(a).replace(/\/+$/, '').length + 1)
+}

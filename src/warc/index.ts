@@ -1,0 +1,3 @@
+export * from './record.ts'
+export * from './reader.ts'
+export * from './http.ts'

@@ -1,0 +1,346 @@
+// Streaming WARC reader: gzip-per-record (multi-member) and uncompressed files, WARC/0.18 to 1.1.
+// Memory stays bounded by the largest record; bad records come out as BadRecord values (never throws on
+// bad input), and the reader resynchronises on the next record so the good records of a file are kept.
+import { crc32, inflateRawSync } from 'node:zlib'
+import { type BadReason, type BadRecord, type WarcRecord, WarcHeaders } from './record.ts'
+
+export interface ReadOptions {
+  /** Largest record (or gzip member) accepted, in bytes; larger ones are skipped as record_too_large. */
+  maxRecordBytes?: number
+  /** At most this many raw bytes of a bad record are kept for quarantine. */
+  quarantineBytes?: number
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b]
+
+/** A growable window over a byte stream, addressed by absolute file offsets. */
+class Window {
+  private buf = Buffer.alloc(0)
+  /** Absolute offset of buf[0]. */
+  base: number
+  eof = false
+  private it: AsyncIterator<Uint8Array>
+
+  constructor(source: AsyncIterable<Uint8Array>, startOffset: number) {
+    this.base = startOffset
+    this.it = source[Symbol.asyncIterator]()
+  }
+
+  get end(): number {
+    return this.base + this.buf.length
+  }
+
+  /** Ensures bytes [base, upTo) are present unless the stream ends first; returns whether they are. */
+  async fill(upTo: number): Promise<boolean> {
+    const parts: Uint8Array[] = [this.buf]
+    let have = this.end
+    while (have < upTo && !this.eof) {
+      const next = await this.it.next()
+      if (next.done) { this.eof = true; break }
+      parts.push(next.value)
+      have += next.value.length
+    }
+    if (parts.length > 1) this.buf = Buffer.concat(parts)
+    return this.end >= upTo
+  }
+
+  /** Bytes [from, to) by absolute offset; both must already be in the window. */
+  slice(from: number, to = this.end): Buffer {
+    return this.buf.subarray(from - this.base, to - this.base)
+  }
+
+  /** Forgets everything before `offset`. */
+  drop(offset: number): void {
+    if (offset > this.base) {
+      this.buf = this.buf.subarray(Math.min(offset - this.base, this.buf.length))
+      this.base = offset
+    }
+  }
+
+  async atEof(offset: number): Promise<boolean> {
+    return !(await this.fill(offset + 1))
+  }
+
+  /** First absolute offset >= from where `needle` starts, reading ahead as needed; -1 at EOF. */
+  async find(needle: Buffer, from: number): Promise<number> {
+    for (;;) {
+      const idx = this.buf.indexOf(needle, Math.max(0, from - this.base))
+      if (idx >= 0) return this.base + idx
+      if (this.eof) return -1
+      await this.fill(this.end + (1 << 20))
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.()
+  }
+}
+
+/**
+ * Reads every record of a WARC byte stream that starts at `startOffset` in its file (0, or a resume point
+ * previously returned as `resumeOffset`). Detects gzip from the first bytes.
+ */
+export async function* readWarc(
+  source: AsyncIterable<Uint8Array>, startOffset = 0, opts: ReadOptions = {},
+): AsyncGenerator<WarcRecord | BadRecord> {
+  const win = new Window(source, startOffset)
+  const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20 }
+  try {
+    await win.fill(startOffset + 2)
+    const head = win.slice(startOffset, Math.min(win.end, startOffset + 2))
+    if (head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
+      yield* readGzipMembers(win, startOffset, limits)
+    } else {
+      yield* readPlain(win, startOffset, limits, true)
+    }
+  } finally {
+    await win.close()
+  }
+}
+
+type Limits = Required<ReadOptions>
+
+function bad(win: Window, reason: BadReason, message: string, offset: number, end: number, limits: Limits): BadRecord {
+  const stop = Math.min(end, win.end, offset + limits.quarantineBytes)
+  return { bad: reason, message, offset, length: end - offset, raw: Buffer.from(win.slice(offset, Math.max(offset, stop))) }
+}
+
+// ---------- gzip-per-record ----------
+
+/** Length of a gzip member header starting at `at`, or -1 if the bytes there are not a gzip header. */
+function gzipHeaderLength(buf: Buffer, at: number): number {
+  if (buf.length - at < 10 || buf[at] !== 0x1f || buf[at + 1] !== 0x8b || buf[at + 2] !== 8) return -1
+  const flags = buf[at + 3]
+  let p = at + 10
+  if (flags & 4) {
+    if (buf.length - p < 2) return -1
+    p += 2 + buf.readUInt16LE(p)
+  }
+  for (const bit of [8, 16]) {
+    if (flags & bit) {
+      const z = buf.indexOf(0, p)
+      if (z < 0) return -1
+      p = z + 1
+    }
+  }
+  if (flags & 2) p += 2
+  return p <= buf.length ? p - at : -1
+}
+
+async function* readGzipMembers(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
+  let offset = start
+  let want = 1 << 16
+  while (!(await win.atEof(offset))) {
+    win.drop(offset)
+    await win.fill(offset + want)
+    const member = inflateMember(win.slice(offset), win.eof)
+    if (member.kind === 'need_more') {
+      if (win.end - offset >= limits.maxRecordBytes) {
+        const next = await nextMemberStart(win, offset + 1)
+        yield bad(win, 'record_too_large', `gzip member at ${offset} exceeds ${limits.maxRecordBytes} bytes`, offset, next, limits)
+        offset = next; want = 1 << 16
+        continue
+      }
+      want *= 4
+      continue
+    }
+    want = 1 << 16
+    if (member.kind === 'truncated') {
+      yield bad(win, 'truncated_gzip', `gzip member at offset ${offset} ends before its end (file cut short)`, offset, win.end, limits)
+      return
+    }
+    if (member.kind === 'corrupt') {
+      const next = await nextMemberStart(win, offset + 1)
+      yield bad(win, 'corrupt_gzip', `gzip member at offset ${offset} does not inflate: ${member.message}`, offset, next, limits)
+      offset = next
+      continue
+    }
+    const end = offset + member.length
+    if (!member.crcOk) {
+      yield bad(win, 'gzip_crc_mismatch', `gzip member at offset ${offset} fails its CRC32 check`, offset, end, limits)
+      offset = end
+      continue
+    }
+    // One member normally holds one record; whole-file gzip puts every record in one member.
+    const records = parseRecordsInBuffer(member.data)
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]
+      if ('bad' in r) {
+        yield { bad: r.bad, message: `${r.message} (in gzip member at offset ${offset})`, offset, length: member.length, raw: member.data.subarray(0, limits.quarantineBytes) }
+      } else {
+        yield { ...r, offset, length: member.length, resumeOffset: i === records.length - 1 ? end : null }
+      }
+    }
+    offset = end
+  }
+}
+
+type Member =
+  | { kind: 'ok'; data: Buffer; length: number; crcOk: boolean }
+  | { kind: 'need_more' }
+  | { kind: 'truncated' }
+  | { kind: 'corrupt'; message: string }
+
+function inflateMember(buf: Buffer, eof: boolean): Member {
+  const hdr = gzipHeaderLength(buf, 0)
+  if (hdr < 0) {
+    if (buf.length >= 3 && (buf[0] !== 0x1f || buf[1] !== 0x8b || buf[2] !== 8)) return { kind: 'corrupt', message: 'no gzip header' }
+    return eof ? { kind: 'truncated' } : { kind: 'need_more' }
+  }
+  let data: Buffer, consumed: number
+  try {
+    const res = inflateRawSync(buf.subarray(hdr), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
+    data = res.buffer
+    consumed = res.engine.bytesWritten
+  } catch (err) {
+    const e = err as { code?: string; message?: string }
+    if (e.code === 'Z_BUF_ERROR') return eof ? { kind: 'truncated' } : { kind: 'need_more' }
+    return { kind: 'corrupt', message: e.message ?? String(err) }
+  }
+  const trailer = hdr + consumed
+  if (buf.length < trailer + 8) return eof ? { kind: 'truncated' } : { kind: 'need_more' }
+  const crcOk = buf.readUInt32LE(trailer) === crc32(data) && buf.readUInt32LE(trailer + 4) === (data.length >>> 0)
+  return { kind: 'ok', data, length: trailer + 8, crcOk }
+}
+
+/** Offset of the next plausible gzip member at or after `from` (or the end of the stream). */
+async function nextMemberStart(win: Window, from: number): Promise<number> {
+  let at = from
+  for (;;) {
+    const idx = await win.find(Buffer.from([0x1f, 0x8b, 0x08]), at)
+    if (idx < 0) return win.end
+    await win.fill(idx + 64)
+    if (gzipHeaderLength(win.slice(idx), 0) > 0) return idx
+    at = idx + 1
+  }
+}
+
+// ---------- record parsing (shared by both formats) ----------
+
+type Parsed = { version: string; headers: WarcHeaders; block: Buffer; length: number }
+type ParsedOrBad = Omit<WarcRecord, 'offset' | 'length' | 'resumeOffset'> | { bad: BadReason; message: string }
+
+const VERSION_LINE = /^WARC\/(\d+\.\d+)\s*$/
+
+/** Parses the header block (text up to the blank line). Returns null if the version line is missing. */
+function parseHeaderBlock(text: string): { version: string; headers: WarcHeaders; contentLength: number | null } | null {
+  const lines = text.split(/\r*\n/)
+  const m = VERSION_LINE.exec(lines[0] ?? '')
+  if (!m) return null
+  const headers = new WarcHeaders()
+  let last: [string, string] | null = null
+  const pending: [string, string][] = []
+  for (const line of lines.slice(1)) {
+    if (!line) continue
+    if ((line[0] === ' ' || line[0] === '\t') && last) {
+      last[1] += ' ' + line.trim()
+      continue
+    }
+    const colon = line.indexOf(':')
+    if (colon <= 0) continue
+    last = [line.slice(0, colon).trim(), line.slice(colon + 1).trim()]
+    pending.push(last)
+  }
+  for (const [k, v] of pending) headers.add(k, v)
+  const cl = headers.get('Content-Length')
+  const n = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
+  return { version: m[1], headers, contentLength: n }
+}
+
+/** Finds the end of the header block starting at `at`: the index just after CRLFCRLF (or LFLF). */
+function headerEnd(buf: Buffer, at: number): number {
+  const crlf = buf.indexOf('\r\n\r\n', at)
+  const lf = buf.indexOf('\n\n', at)
+  if (crlf < 0 && lf < 0) return -1
+  if (crlf < 0) return lf + 2
+  if (lf < 0) return crlf + 4
+  return Math.min(crlf + 4, lf + 2)
+}
+
+/** Parses the records in a decompressed gzip member (usually exactly one). */
+function parseRecordsInBuffer(buf: Buffer): ParsedOrBad[] {
+  const out: ParsedOrBad[] = []
+  let p = 0
+  while (p < buf.length) {
+    while (p < buf.length && (buf[p] === 0x0d || buf[p] === 0x0a)) p++
+    if (p >= buf.length) break
+    const he = headerEnd(buf, p)
+    if (he < 0) { out.push({ bad: 'malformed_header', message: 'WARC header block has no end' }); break }
+    const h = parseHeaderBlock(buf.toString('latin1', p, he))
+    if (!h) { out.push({ bad: 'malformed_header', message: `no WARC version line: ${JSON.stringify(buf.toString('latin1', p, Math.min(p + 40, he)))}` }); break }
+    if (h.contentLength === null) { out.push({ bad: 'missing_content_length', message: 'record has no valid Content-Length' }); break }
+    if (he + h.contentLength > buf.length) { out.push({ bad: 'bad_content_length', message: `Content-Length ${h.contentLength} runs past the gzip member` }); break }
+    out.push({ version: h.version, headers: h.headers, block: Buffer.from(buf.subarray(he, he + h.contentLength)) })
+    p = he + h.contentLength
+  }
+  return out
+}
+
+// ---------- uncompressed ----------
+
+const RECORD_START = Buffer.from('WARC/')
+
+async function* readPlain(win: Window, start: number, limits: Limits, _first: boolean): AsyncGenerator<WarcRecord | BadRecord> {
+  let offset = start
+  for (;;) {
+    // Skip the blank lines between records.
+    for (;;) {
+      if (await win.atEof(offset)) return
+      const c = win.slice(offset, offset + 1)[0]
+      if (c !== 0x0d && c !== 0x0a) break
+      offset++
+    }
+    win.drop(offset)
+    const parsed = await parsePlainRecord(win, offset, limits)
+    if ('bad' in parsed) {
+      const next = await nextPlainRecord(win, offset + 1)
+      yield bad(win, parsed.bad, parsed.message, offset, parsed.truncated ? win.end : next, limits)
+      if (parsed.truncated) return
+      offset = next
+      continue
+    }
+    const end = offset + parsed.length
+    yield { offset, length: parsed.length, resumeOffset: end, version: parsed.version, headers: parsed.headers, block: parsed.block }
+    offset = end
+  }
+}
+
+async function parsePlainRecord(win: Window, offset: number, limits: Limits): Promise<Parsed | { bad: BadReason; message: string; truncated?: boolean }> {
+  let he = -1
+  for (let want = 4096; ; want *= 4) {
+    await win.fill(offset + want)
+    he = headerEnd(win.slice(offset), 0)
+    if (he >= 0 || win.eof || want > 1 << 20) break
+  }
+  if (he < 0) {
+    return win.eof
+      ? { bad: 'truncated_record', message: `record at offset ${offset}: file ends inside the WARC header`, truncated: true }
+      : { bad: 'malformed_header', message: `record at offset ${offset}: no end of WARC header within 1 MiB` }
+  }
+  const h = parseHeaderBlock(win.slice(offset, offset + he).toString('latin1'))
+  if (!h) return { bad: 'malformed_header', message: `record at offset ${offset}: no WARC version line` }
+  if (h.contentLength === null) return { bad: 'missing_content_length', message: `record at offset ${offset}: no valid Content-Length` }
+  if (h.contentLength > limits.maxRecordBytes) return { bad: 'record_too_large', message: `record at offset ${offset}: Content-Length ${h.contentLength} over the limit` }
+  const blockEnd = offset + he + h.contentLength
+  if (!(await win.fill(blockEnd + 4))) {
+    if (win.end < blockEnd) return { bad: 'truncated_record', message: `record at offset ${offset}: file ends inside the content block (${win.end - offset - he} of ${h.contentLength} bytes)`, truncated: true }
+  }
+  // The block must be followed by CRLFCRLF (tolerate bare LFs, and the very end of the file).
+  const tail = win.slice(blockEnd, Math.min(win.end, blockEnd + 4)).toString('latin1')
+  const trailer = tail.startsWith('\r\n\r\n') ? 4 : tail.startsWith('\n\n') ? 2 : tail.startsWith('\r\n') && win.end <= blockEnd + 2 ? 2 : tail.length === 0 ? 0 : -1
+  if (trailer < 0) return { bad: 'bad_content_length', message: `record at offset ${offset}: Content-Length ${h.contentLength} does not end at a record boundary` }
+  return { version: h.version, headers: h.headers, block: Buffer.from(win.slice(offset + he, blockEnd)), length: he + h.contentLength + trailer }
+}
+
+/** Offset of the next line that starts a WARC record after `from`, or the end of the stream. */
+async function nextPlainRecord(win: Window, from: number): Promise<number> {
+  let at = from
+  for (;;) {
+    const idx = await win.find(RECORD_START, at)
+    if (idx < 0) return win.end
+    const prev = idx > win.base ? win.slice(idx - 1, idx)[0] : 0x0a
+    await win.fill(idx + 16)
+    if (prev === 0x0a && /^WARC\/\d+\.\d+\r?\n/.test(win.slice(idx, Math.min(win.end, idx + 16)).toString('latin1'))) return idx
+    at = idx + 1
+  }
+}
