@@ -1,0 +1,35 @@
+import { createInterface } from 'node:readline'
+import { extractText } from '../extract/html.ts'
+import { parse } from './args.ts'
+
+const USAGE = `
+dsmath extract [--url U] [--jsonl]
+Reads one HTML page on stdin and prints its main text, math kept as LaTeX.
+  --jsonl   read lines {"id","html"} and write lines {"id","text"}
+  --url U   the page's URL (recorded for relative links; optional)
+`
+
+export async function extractCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { url: { type: 'string' }, jsonl: { type: 'boolean' } }, USAGE)
+  if (values.jsonl) {
+    let n = 0
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      n++
+      if (!line.trim()) continue
+      let rec: { id?: unknown; html?: unknown }
+      try {
+        rec = JSON.parse(line)
+      } catch {
+        process.stderr.write(`dsmath extract: stdin line ${n} is not JSON; skipped\n`)
+        continue
+      }
+      const text = typeof rec.html === 'string' ? extractText(rec.html).text : ''
+      process.stdout.write(JSON.stringify({ id: rec.id, text }) + '\n')
+    }
+    return 0
+  }
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  process.stdout.write(extractText(Buffer.concat(chunks).toString('utf8')).text + '\n')
+  return 0
+}

@@ -1,0 +1,54 @@
+// dsmath command line: each verb group lives in its own file; this one only dispatches.
+import { HelpShown, UsageError } from './args.ts'
+
+const USAGE = `
+dsmath <command> [options]        (dsmath <command> --help for each)
+
+  corpus run        run the corpus job locally: WARC -> extract -> score -> Parquet shards + manifest
+  corpus submit     the same job as a Temporal workflow (fan-out per WARC, shards announced on Kafka)
+  worker            run a Temporal worker for corpus workflows
+  registry serve    gRPC shard registry fed by the dsmath.shards Kafka topic
+  warc ls|get       list the records of a WARC, or print one record
+  extract           extract main text (math kept as LaTeX) from HTML on stdin
+  demo              run the corpus job on the sample data in the repo
+`
+
+type Handler = (argv: string[]) => Promise<number>
+
+const COMMANDS: Record<string, () => Promise<Handler>> = {
+  'corpus run': async () => (await import('./corpus.ts')).corpusRun,
+  'corpus submit': async () => (await import('./submit.ts')).corpusSubmit,
+  worker: async () => (await import('./worker.ts')).workerCommand,
+  'registry serve': async () => (await import('./registry.ts')).registryServe,
+  'warc ls': async () => (await import('./warc.ts')).warcLs,
+  'warc get': async () => (await import('./warc.ts')).warcGet,
+  extract: async () => (await import('./extract.ts')).extractCommand,
+  demo: async () => (await import('./demo.ts')).demoCommand,
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const two = argv.slice(0, 2).join(' ')
+  const key = COMMANDS[two] ? two : COMMANDS[argv[0] ?? ''] ? argv[0] : undefined
+  if (!key) {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+      process.stdout.write(USAGE.trim() + '\n')
+      return argv.length === 0 ? 2 : 0
+    }
+    process.stderr.write(`dsmath: unknown command '${argv.slice(0, 2).join(' ')}' (see dsmath --help)\n`)
+    return 2
+  }
+  try {
+    const handler = await COMMANDS[key]()
+    return await handler(argv.slice(key.split(' ').length))
+  } catch (err) {
+    if (err instanceof HelpShown) return 0
+    if (err instanceof UsageError) {
+      process.stderr.write(`dsmath ${key}: ${err.message}\n`)
+      return 2
+    }
+    const e = err as Error
+    process.stderr.write(`dsmath ${key}: ${e.message ?? String(err)}\n`)
+    if (process.env.DSMATH_DEBUG) process.stderr.write(`${e.stack}\n`)
+    return 1
+  }
+}

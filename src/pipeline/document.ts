@@ -1,0 +1,54 @@
+// WarcRecord -> ShardRow: the per-record steps (HTTP decoding, HTML detection, extraction, scoring).
+import { classifierText } from '../fasttext/tokenize.ts'
+import type { FastTextModel } from '../fasttext/model.ts'
+import { extractText } from '../extract/html.ts'
+import type { ShardRow } from '../shard/schema.ts'
+import { DecodeError, decodeText, detectCharset, entityBody, isHtml, parseHttpResponse } from '../warc/http.ts'
+import { type WarcRecord, digestMatches, recordId, recordType, targetUri } from '../warc/record.ts'
+import { bump, type Counters } from './counters.ts'
+
+export const MATH_LABEL = '__label__math'
+
+export function domainOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase().replace(/^www\./, '')
+  } catch {
+    return ''
+  }
+}
+
+function fetchTime(r: WarcRecord): number | null {
+  const t = Date.parse(r.headers.get('WARC-Date') ?? '')
+  return Number.isNaN(t) ? null : t
+}
+
+/** Turns one record into a scored row, or null (counted in `skipped`) when it is not an HTML page. */
+export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextModel, c: Counters, minChars = 1): ShardRow | null {
+  c.records_read++
+  if (digestMatches(r.headers.get('WARC-Block-Digest'), r.block) === false) c.digest_mismatches++
+  if (recordType(r) !== 'response') { bump(c.skipped, `type_${recordType(r) || 'none'}`); return null }
+  c.responses++
+  const res = parseHttpResponse(r.block)
+  if (!res) { bump(c.skipped, 'not_http'); return null }
+  if (res.status < 200 || res.status >= 300) { bump(c.skipped, 'http_status_not_2xx'); return null }
+  let body: Buffer
+  try {
+    body = entityBody(res)
+  } catch (err) {
+    if (err instanceof DecodeError) { bump(c.skipped, 'content_encoding_error'); return null }
+    throw err
+  }
+  const contentType = res.headers.get('content-type')
+  if (!isHtml(contentType, body)) { bump(c.skipped, 'not_html'); return null }
+  c.html_pages++
+  const charset = detectCharset(body, contentType)
+  const { title, text } = extractText(decodeText(body, charset))
+  if (text.length < minChars) { bump(c.skipped, 'empty_text'); return null }
+  const url = targetUri(r)
+  const score = model.probability(classifierText(text), MATH_LABEL)
+  c.docs_written++
+  return {
+    url, domain: domainOf(url), warc_path: warcPath, warc_record_id: recordId(r), warc_offset: r.offset,
+    warc_length: r.length, fetch_time: fetchTime(r), http_status: res.status, charset, title, text, math_score: score,
+  }
+}

@@ -1,0 +1,114 @@
+// One WARC file -> one Parquet shard, resumable. Rows are staged in chunk files as the file is read;
+// after each chunk the caller gets a checkpoint (next record offset, chunks written, counters) to persist
+// (a Temporal heartbeat, or nothing for local runs). A retry given that checkpoint resumes at the offset,
+// keeps the chunks before it, and the final shard holds every record exactly once.
+import { createHash } from 'node:crypto'
+import type { FastTextModel } from '../fasttext/model.ts'
+import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
+import type { ShardRow } from '../shard/schema.ts'
+import { basename, joinLocation } from '../storage/location.ts'
+import { listObjects, readAll, readStream, removeObject, writeObject } from '../storage/store.ts'
+import { readWarc } from '../warc/reader.ts'
+import { isBad } from '../warc/record.ts'
+import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
+import { recordToRow } from './document.ts'
+
+export interface Checkpoint {
+  /** File offset of the first record not yet in a staged chunk. */
+  offset: number
+  /** Chunks staged so far (chunk-00000 .. chunk-(n-1)). */
+  chunks: number
+  counters: Counters
+}
+
+export interface ShardInfo {
+  shard_id: string
+  path: string
+  warc_path: string
+  rows: number
+  bytes: number
+  sha256: string
+  counters: Counters
+}
+
+export interface ShardJob {
+  warcPath: string
+  outBase: string
+  model: FastTextModel
+  resumeFrom?: Checkpoint
+  /** Stage a chunk after this many rows (and at least at the end). */
+  chunkRows?: number
+  onCheckpoint?: (cp: Checkpoint) => void | Promise<void>
+  /** Called after every record; lets tests and fault campaigns slow a worker down. */
+  afterRecord?: () => Promise<void>
+}
+
+/** Stable shard id for a WARC: its file name plus a short hash of the full location. */
+export function shardIdFor(warcPath: string): string {
+  const name = basename(warcPath).replace(/\.(warc|arc)(\.gz)?$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_')
+  return `${name}-${createHash('sha1').update(warcPath).digest('hex').slice(0, 8)}`
+}
+
+export function shardPath(outBase: string, shardId: string): string {
+  return joinLocation(outBase, 'shards', `${shardId}.parquet`)
+}
+
+const chunkPath = (outBase: string, shardId: string, i: number): string =>
+  joinLocation(outBase, '_staging', shardId, `chunk-${String(i).padStart(5, '0')}.parquet`)
+
+export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
+  const shardId = shardIdFor(job.warcPath)
+  const chunkRows = job.chunkRows ?? 2000
+  const cp: Checkpoint = job.resumeFrom
+    ? structuredClone(job.resumeFrom)
+    : { offset: 0, chunks: 0, counters: emptyCounters() }
+  let pending: ShardRow[] = []
+  // Counters of records read since the last checkpoint; merged into the checkpoint when a chunk is staged.
+  let uncommitted = emptyCounters()
+
+  const stage = async (nextOffset: number): Promise<void> => {
+    if (pending.length > 0) {
+      await writeObject(chunkPath(job.outBase, shardId, cp.chunks), encodeParquet(pending))
+      cp.chunks++
+    }
+    pending = []
+    cp.offset = nextOffset
+    cp.counters = addCounters(cp.counters, uncommitted)
+    uncommitted = emptyCounters()
+    await job.onCheckpoint?.(structuredClone(cp))
+  }
+
+  for await (const rec of readWarc(readStream(job.warcPath, cp.offset), cp.offset)) {
+    if (isBad(rec)) {
+      bump(uncommitted.bad_records, rec.bad)
+      await quarantine(job, shardId, rec.offset, rec.length, rec.bad, rec.message, rec.raw)
+    } else {
+      const row = recordToRow(rec, job.warcPath, job.model, uncommitted)
+      if (row) pending.push(row)
+      if (pending.length >= chunkRows && rec.resumeOffset !== null) await stage(rec.resumeOffset)
+    }
+    await job.afterRecord?.()
+  }
+  await stage(cp.offset)
+  return finishShard(job, shardId, cp)
+}
+
+async function quarantine(job: ShardJob, shardId: string, offset: number, length: number, reason: string, message: string, raw: Buffer): Promise<void> {
+  const base = joinLocation(job.outBase, 'quarantine', shardId, `${offset}`)
+  await writeObject(`${base}.bin`, raw)
+  await writeObject(`${base}.json`, JSON.stringify({ warc_path: job.warcPath, offset, length, reason, message, raw_bytes: raw.length }) + '\n')
+}
+
+/** Concatenates the staged chunks into the shard, writes it, and removes the staging area. */
+async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint): Promise<ShardInfo> {
+  const rows: ShardRow[] = []
+  for (let i = 0; i < cp.chunks; i++) rows.push(...decodeParquet(await readAll(chunkPath(job.outBase, shardId, i))))
+  const bytes = encodeParquet(rows)
+  const path = shardPath(job.outBase, shardId)
+  await writeObject(path, bytes)
+  for (const stale of await listObjects(joinLocation(job.outBase, '_staging', shardId)).catch(() => [])) await removeObject(stale)
+  return {
+    shard_id: shardId, path, warc_path: job.warcPath, rows: rows.length, bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'), counters: cp.counters,
+  }
+}
