@@ -17,11 +17,24 @@ function readSeed(name: string): string[] {
     .map((l) => (JSON.parse(l) as { text: string }).text)
 }
 
+/**
+ * A few hundred seed documents give too few updates for three epochs, so documents are cut into
+ * passages of PASSAGE_TOKENS tokens, each one training example (the paper trained on 500K + 500K pages).
+ */
+const PASSAGE_TOKENS = 128
+
+function passages(tokens: string): string[] {
+  const words = tokens.split(' ')
+  const out: string[] = []
+  for (let i = 0; i < words.length; i += PASSAGE_TOKENS) out.push(words.slice(i, i + PASSAGE_TOKENS).join(' '))
+  return out.filter((p) => p.length > 0)
+}
+
 /** Seed examples in fastText format, shuffled deterministically. */
 export function seedTrainingLines(): string[] {
   const lines = [
-    ...readSeed('positives.jsonl.gz').map((t) => `__label__math ${classifierText(t)}`),
-    ...readSeed('negatives.jsonl.gz').map((t) => `__label__other ${classifierText(t)}`),
+    ...readSeed('positives.jsonl.gz').flatMap((t) => passages(classifierText(t)).map((p) => `__label__math ${p}`)),
+    ...readSeed('negatives.jsonl.gz').flatMap((t) => passages(classifierText(t)).map((p) => `__label__other ${p}`)),
   ]
   let s = 12345
   for (let i = lines.length - 1; i > 0; i--) {
