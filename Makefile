@@ -29,7 +29,7 @@ pydeps: .venv/.installed
 install: node deps pydeps
 
 proto: deps
-	buf generate schemas
+	cd schemas && buf generate
 
 typecheck: deps
 	tsc --noEmit -p .

@@ -29,7 +29,7 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
 type Core = any
 let corePromise: Promise<Core> | undefined
 function core(): Promise<Core> {
-  corePromise ??= getFastTextModule()
+  if (!corePromise) corePromise = getFastTextModule()
   return corePromise
 }
 let fileCounter = 0

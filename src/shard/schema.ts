@@ -19,9 +19,11 @@ export interface ShardRow {
 
 interface ColumnSpec { name: keyof ShardRow; type: 'string' | 'int64' | 'int32' | 'float64' | 'timestamp_ms'; doc: string }
 
-export const SHARD_COLUMNS: ColumnSpec[] = JSON.parse(
+const SPEC: { version: number; columns: ColumnSpec[] } = JSON.parse(
   readFileSync(new URL('../../schemas/shard.columns.json', import.meta.url), 'utf8'),
-).columns
+)
+export const SHARD_COLUMNS = SPEC.columns
+export const SHARD_SCHEMA_VERSION = SPEC.version
 
 export function arrowType(type: ColumnSpec['type']): DataType {
   switch (type) {

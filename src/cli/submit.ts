@@ -1,0 +1,46 @@
+import { connectClient, submitCorpusRun } from '../../workflows/client.ts'
+import { ensureDefaultModel } from '../fasttext/default-model.ts'
+import { joinLocation } from '../storage/location.ts'
+import { readAll, writeObject } from '../storage/store.ts'
+import { CORPUS_FLAGS } from './corpus.ts'
+import { intFlag, log, parse, required } from './args.ts'
+
+const USAGE = `
+dsmath corpus submit --input SRC --out DST [--model M] [--wait] [options]
+
+Runs the corpus job as a Temporal workflow (Temporal at $DSMATH_TEMPORAL_ADDRESS): one activity per WARC
+file, at most --concurrency at once, each heartbeating its resume point; every finished shard is announced
+on the Kafka topic dsmath.shards exactly once. Flags as for 'corpus run', plus:
+  --wait            wait for the run to finish and print its result
+  --chunk-rows N    rows per staged chunk, i.e. per checkpoint (default 2000)
+Workers must be able to read --input and --model and write --out (use s3:// for many machines).
+`
+
+export async function corpusSubmit(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' } }, USAGE)
+  const input = required(values, 'input')
+  const out = required(values, 'out')
+  const runId = (values['run-id'] as string | undefined) ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  let modelUri = values.model as string | undefined
+  if (!modelUri) {
+    const local = await ensureDefaultModel(log)
+    modelUri = out.startsWith('s3://') ? joinLocation(out, '_model', 'math-classifier.bin') : local
+    if (modelUri !== local) await writeObject(modelUri, await readAll(local))
+  }
+  const client = await connectClient()
+  try {
+    const { workflowId, result } = await submitCorpusRun(client, {
+      runId, input, base: values.base as string | undefined, out, modelUri,
+      concurrency: intFlag(values, 'concurrency', 4, 1), chunkRows: intFlag(values, 'chunk-rows', 2000, 1),
+    }, Boolean(values.wait))
+    if (!result) {
+      process.stdout.write(values.json ? JSON.stringify({ workflowId, runId }) + '\n' : `submitted ${workflowId} (run ${runId})\n`)
+      return 0
+    }
+    if (values.json) process.stdout.write(JSON.stringify({ workflowId, ...result }, null, 2) + '\n')
+    else process.stdout.write(`run ${runId} finished: ${result.shards} shards, ${result.docs} docs, ${result.announced} announced (${result.alreadyAnnounced} already announced)\n  ${result.manifestPath}\n`)
+    return 0
+  } finally {
+    await client.connection.close()
+  }
+}

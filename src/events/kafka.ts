@@ -1,0 +1,172 @@
+// The dsmath.shards topic: exactly-once announcement of finished shards, and an at-least-once consumer
+// whose handlers are idempotent (keyed by the event's idempotency key).
+import { createHash } from 'node:crypto'
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka'
+import { ShardEvent } from '../gen/dsmath/v1/events.ts'
+import { readAll, writeObject, NotFoundError } from '../storage/store.ts'
+
+export const SHARDS_TOPIC = process.env.DSMATH_SHARDS_TOPIC ?? 'dsmath.shards'
+const READ_COMMITTED = 1
+
+export function kafkaBrokers(): string[] {
+  return (process.env.DSMATH_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+function describeKafkaError(err: unknown, what: string): Error {
+  const e = err as Error & { errors?: Error[] }
+  const inner = e.errors?.map((x) => x.message).join('; ')
+  const refused = /ECONNREFUSED|connect/i.test(`${e.message} ${inner ?? ''}`)
+  return new Error(`${what}: ${refused ? `Kafka at ${kafkaBrokers().join(',')} is unreachable` : e.message}${inner && !refused ? ` (${inner})` : ''}`)
+}
+
+export async function ensureTopic(topic = SHARDS_TOPIC, partitions = 1): Promise<void> {
+  const admin = new Admin({ clientId: 'dsmath-admin', bootstrapBrokers: kafkaBrokers(), retries: 2 })
+  try {
+    const topics = await admin.listTopics()
+    if (!topics.includes(topic)) await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
+  } catch (err) {
+    if (!/already exists/i.test((err as Error).message)) throw describeKafkaError(err, `creating topic ${topic}`)
+  } finally {
+    await admin.close()
+  }
+}
+
+export function encodeEvent(e: ShardEvent): string {
+  return JSON.stringify(ShardEvent.toJSON(e))
+}
+
+export function decodeEvent(value: string): ShardEvent {
+  return ShardEvent.fromJSON(JSON.parse(value))
+}
+
+interface Marker {
+  state: 'sending' | 'done'
+  /** Per-partition end offsets (read_committed) taken before the send. */
+  since?: string[]
+}
+
+/**
+ * Announces a shard on the topic exactly once, even when the caller is retried after dying at any point.
+ * Protocol: a marker object beside the shard records the intent ('sending', with the topic's end offsets)
+ * before a transactional send and 'done' after the commit. A retry first starts a transaction with the
+ * same transactional id, which fences the dead attempt and aborts its open transaction; then, if the
+ * marker says 'sending', it scans the topic from the recorded offsets for the key and sends only if absent.
+ */
+export async function announceShard(event: ShardEvent, markerPath: string): Promise<'sent' | 'already-announced'> {
+  const marker = await readMarker(markerPath)
+  if (marker?.state === 'done') return 'already-announced'
+  const txId = `dsmath-shards-${createHash('sha1').update(event.idempotency_key).digest('hex').slice(0, 20)}`
+  const producer = new Producer({
+    clientId: 'dsmath-announcer', bootstrapBrokers: kafkaBrokers(), serializers: stringSerializers,
+    idempotent: true, transactionalId: txId, producerId: -1n, producerEpoch: -1, retries: 3,
+  })
+  try {
+    // Fence any earlier attempt with this transactional id before looking at the topic.
+    const fence = await producer.beginTransaction()
+    await fence.abort()
+    if (marker?.state === 'sending' && (await keyOnTopic(event.idempotency_key, marker.since ?? []))) {
+      await writeObject(markerPath, JSON.stringify({ state: 'done' }))
+      return 'already-announced'
+    }
+    await writeObject(markerPath, JSON.stringify({ state: 'sending', since: await endOffsets() } satisfies Marker))
+    const tx = await producer.beginTransaction()
+    await tx.send({ messages: [{ topic: SHARDS_TOPIC, key: event.idempotency_key, value: encodeEvent(event) }] })
+    await tx.commit()
+    await writeObject(markerPath, JSON.stringify({ state: 'done' } satisfies Marker))
+    return 'sent'
+  } catch (err) {
+    throw describeKafkaError(err, `announcing shard ${event.idempotency_key}`)
+  } finally {
+    await producer.close().catch(() => {})
+  }
+}
+
+async function readMarker(path: string): Promise<Marker | null> {
+  try {
+    return JSON.parse((await readAll(path)).toString('utf8')) as Marker
+  } catch (err) {
+    if (err instanceof NotFoundError) return null
+    throw err
+  }
+}
+
+async function endOffsets(): Promise<string[]> {
+  const consumer = new Consumer({ groupId: 'dsmath-offsets', clientId: 'dsmath-offsets', bootstrapBrokers: kafkaBrokers() })
+  try {
+    const offsets = await consumer.listOffsets({ topics: [SHARDS_TOPIC], isolationLevel: READ_COMMITTED })
+    return (offsets.get(SHARDS_TOPIC) ?? []).map(String)
+  } finally {
+    await consumer.close()
+  }
+}
+
+/** Whether a committed message with this key sits on the topic at or after the given offsets. */
+async function keyOnTopic(key: string, since: string[]): Promise<boolean> {
+  const ends = (await endOffsets()).map(BigInt)
+  const starts = ends.map((_, p) => BigInt(since[p] ?? '0'))
+  if (ends.every((e, p) => e <= starts[p])) return false
+  const consumer = new Consumer({
+    groupId: `dsmath-scan-${process.pid}-${Date.now()}`, clientId: 'dsmath-scan', bootstrapBrokers: kafkaBrokers(),
+    deserializers: stringDeserializers,
+  })
+  const stream = await consumer.consume({
+    topics: [SHARDS_TOPIC], mode: 'manual', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
+    offsets: starts.map((offset, partition) => ({ topic: SHARDS_TOPIC, partition, offset })),
+  })
+  const remaining = new Set(ends.map((e, p) => (e > starts[p] ? p : -1)).filter((p) => p >= 0))
+  try {
+    for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
+      if (m.key === key) return true
+      if (m.offset + 1n >= ends[m.partition]) remaining.delete(m.partition)
+      if (remaining.size === 0) return false
+    }
+    return false
+  } finally {
+    await stream.close()
+    await consumer.close()
+  }
+}
+
+export interface ShardEventConsumer {
+  close(): Promise<void>
+  done: Promise<void>
+}
+
+/**
+ * Hands every committed event of the topic to `handle`, in order; the offset is committed only after
+ * `handle` resolves, so a crash redelivers (the handler must be idempotent) and nothing is skipped.
+ */
+export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent) => Promise<void>, onError?: (err: Error) => void): Promise<ShardEventConsumer> {
+  await ensureTopic()
+  const consumer = new Consumer({
+    groupId, clientId: groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers,
+  })
+  const stream = await consumer.consume({
+    topics: [SHARDS_TOPIC], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
+  }).catch((err) => { throw describeKafkaError(err, `consuming ${SHARDS_TOPIC}`) })
+  let closed = false
+  const done = (async () => {
+    for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
+      for (;;) {
+        try {
+          await handle(decodeEvent(m.value))
+          await m.commit()
+          break
+        } catch (err) {
+          if (closed) return
+          onError?.(err as Error)
+          await new Promise((r) => setTimeout(r, 1000))
+        }
+      }
+    }
+  })()
+  return {
+    done,
+    async close() {
+      closed = true
+      await stream.close()
+      await consumer.close()
+      await done.catch(() => {})
+    },
+  }
+}

@@ -1,0 +1,67 @@
+// Activities of the corpus workflow: each body calls one src/ module. Heartbeats carry the resume point.
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Context } from '@temporalio/activity'
+import { announceShard } from '../src/events/kafka.ts'
+import { FastTextModel } from '../src/fasttext/model.ts'
+import { resolveInputs } from '../src/pipeline/inputs.ts'
+import { runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
+import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
+import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
+import { joinLocation } from '../src/storage/location.ts'
+import { readAll } from '../src/storage/store.ts'
+import type { CorpusRunInput, ProcessWarcInput } from './types.ts'
+
+const models = new Map<string, Promise<FastTextModel>>()
+
+function modelFor(uri: string): Promise<FastTextModel> {
+  let m = models.get(uri)
+  if (!m) {
+    m = (async () => {
+      if (!uri.startsWith('s3://')) return FastTextModel.load(uri)
+      const dir = await mkdtemp(join(tmpdir(), 'dsmath-model-'))
+      await writeFile(join(dir, 'model.bin'), await readAll(uri))
+      return FastTextModel.load(join(dir, 'model.bin'))
+    })()
+    m.catch(() => models.delete(uri))
+    models.set(uri, m)
+  }
+  return m
+}
+
+export async function resolveWarcs(input: string, base?: string): Promise<string[]> {
+  return resolveInputs(input, base)
+}
+
+/** Fault injection for tests and chaos runs: a pause after every record, in milliseconds. */
+const recordDelayMs = Number(process.env.DSMATH_FAULT_RECORD_DELAY_MS ?? 0)
+
+export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { resumed_from: number }> {
+  const ctx = Context.current()
+  const resumeFrom = ctx.info.heartbeatDetails as Checkpoint | undefined
+  let last: Checkpoint | undefined = resumeFrom
+  const info = await runShardJob({
+    warcPath: job.warcPath, outBase: job.out, model: await modelFor(job.modelUri), chunkRows: job.chunkRows, resumeFrom,
+    onCheckpoint: (cp) => { last = cp; ctx.heartbeat(cp) },
+    afterRecord: async () => {
+      ctx.heartbeat(last)
+      if (recordDelayMs > 0) await ctx.sleep(recordDelayMs)
+    },
+  })
+  ctx.log.info('shard finished', { shard: info.shard_id, rows: info.rows, resumedFrom: resumeFrom?.offset ?? 0 })
+  return { ...info, resumed_from: resumeFrom?.offset ?? 0 }
+}
+
+export async function announce(runId: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {
+  const markerPath = joinLocation(shard.path, '..', '..', '_events', `${shard.shard_id}.json`)
+  return announceShard({
+    idempotency_key: `${runId}/${shard.shard_id}`, run_id: runId, shard_id: shard.shard_id, path: shard.path,
+    rows: shard.rows, bytes: shard.bytes, sha256: shard.sha256, warc_path: shard.warc_path,
+    schema_version: SHARD_SCHEMA_VERSION, created_at: new Date().toISOString(),
+  }, markerPath)
+}
+
+export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[]): Promise<string> {
+  return writeManifest(input.out, buildManifest(input.runId, 'temporal', input.input, input.modelUri, shards))
+}

@@ -1,0 +1,43 @@
+// The corpus job as a Temporal workflow: resolve the inputs, fan out one activity per WARC file
+// (bounded), announce each finished shard on Kafka, then write the manifest. Deterministic: no I/O here.
+import { proxyActivities } from '@temporalio/workflow'
+import type * as activities from './activities.ts'
+import type { ShardInfo } from '../src/pipeline/shard-job.ts'
+import type { CorpusRunInput, CorpusRunResult } from './types.ts'
+
+const { resolveWarcs, writeRunManifest } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 5 },
+})
+const { processWarc } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 20 },
+})
+const { announce } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumAttempts: 20 },
+})
+
+export async function corpusWorkflow(input: CorpusRunInput): Promise<CorpusRunResult> {
+  const warcs = await resolveWarcs(input.input, input.base)
+  const shards: ShardInfo[] = []
+  let announced = 0, alreadyAnnounced = 0
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < warcs.length) {
+      const warcPath = warcs[next++]
+      const info = await processWarc({ runId: input.runId, warcPath, out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows })
+      const outcome = await announce(input.runId, info)
+      if (outcome === 'sent') announced++
+      else alreadyAnnounced++
+      shards.push(info)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, warcs.length)) }, lane))
+  const manifestPath = await writeRunManifest(input, shards)
+  return {
+    runId: input.runId, manifestPath, shards: shards.length,
+    docs: shards.reduce((n, s) => n + s.rows, 0), announced, alreadyAnnounced,
+  }
+}

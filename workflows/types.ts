@@ -1,0 +1,31 @@
+// Plain data passed between the corpus workflow, its activities and the client (no imports with side effects).
+export interface CorpusRunInput {
+  runId: string
+  input: string
+  base?: string
+  out: string
+  modelUri: string
+  /** WARC activities in flight at once. */
+  concurrency: number
+  /** Rows per staged chunk (and so per heartbeated checkpoint). */
+  chunkRows: number
+}
+
+export interface ProcessWarcInput {
+  runId: string
+  warcPath: string
+  out: string
+  modelUri: string
+  chunkRows: number
+}
+
+export interface CorpusRunResult {
+  runId: string
+  manifestPath: string
+  shards: number
+  docs: number
+  announced: number
+  alreadyAnnounced: number
+}
+
+export const CORPUS_TASK_QUEUE = 'dsmath-corpus'

@@ -1,0 +1,43 @@
+// The corpus Temporal worker: registers the workflow bundle and the activities on the task queue.
+import { fileURLToPath } from 'node:url'
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker'
+import * as activities from './activities.ts'
+import { CORPUS_TASK_QUEUE } from './types.ts'
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./corpus.ts', import.meta.url))
+
+export function temporalAddress(): string {
+  return process.env.DSMATH_TEMPORAL_ADDRESS ?? '127.0.0.1:7233'
+}
+
+let runtimeInstalled = false
+export function quietRuntime(level: 'WARN' | 'INFO' = 'WARN'): void {
+  if (runtimeInstalled) return
+  Runtime.install({ logger: new DefaultLogger(level) })
+  runtimeInstalled = true
+}
+
+export async function connectWorkerConnection(address = temporalAddress()): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect({ address })
+  } catch (err) {
+    throw new Error(`Temporal at ${address} is unreachable: ${(err as Error).message.split('\n')[0]}`)
+  }
+}
+
+export async function createCorpusWorker(opts: {
+  connection: NativeConnection; namespace?: string; taskQueue?: string; maxActivities?: number; bundle?: WorkflowBundleWithSourceMap
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? CORPUS_TASK_QUEUE,
+    ...(opts.bundle ? { workflowBundle: opts.bundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 4,
+  })
+}
+
+export async function bundleCorpusWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })
+}
