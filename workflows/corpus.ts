@@ -9,17 +9,18 @@ const { resolveWarcs, writeRunManifest } = proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 5 },
 })
-const { processWarc } = proxyActivities<typeof activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 20 },
-})
 const { announce } = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumAttempts: 20 },
 })
 
 export async function corpusWorkflow(input: CorpusRunInput): Promise<CorpusRunResult> {
+  // A killed worker is noticed when its heartbeats stop; the retry resumes from the last heartbeat.
+  const { processWarc } = proxyActivities<typeof activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
+    retry: { initialInterval: '1 second', maximumAttempts: 20 },
+  })
   const warcs = await resolveWarcs(input.input, input.base)
   const shards: ShardInfo[] = []
   let announced = 0, alreadyAnnounced = 0

@@ -9,6 +9,8 @@ export interface CorpusRunInput {
   concurrency: number
   /** Rows per staged chunk (and so per heartbeated checkpoint). */
   chunkRows: number
+  /** How long a silent WARC activity may go before it is retried elsewhere (default 30). */
+  heartbeatTimeoutSeconds?: number
 }
 
 export interface ProcessWarcInput {
@@ -28,4 +30,4 @@ export interface CorpusRunResult {
   alreadyAnnounced: number
 }
 
-export const CORPUS_TASK_QUEUE = 'dsmath-corpus'
+export const CORPUS_TASK_QUEUE = process.env.DSMATH_TASK_QUEUE ?? 'dsmath-corpus'

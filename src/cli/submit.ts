@@ -13,11 +13,12 @@ file, at most --concurrency at once, each heartbeating its resume point; every f
 on the Kafka topic dsmath.shards exactly once. Flags as for 'corpus run', plus:
   --wait            wait for the run to finish and print its result
   --chunk-rows N    rows per staged chunk, i.e. per checkpoint (default 2000)
+  --heartbeat-timeout S   seconds without a heartbeat before a WARC activity is retried (default 30)
 Workers must be able to read --input and --model and write --out (use s3:// for many machines).
 `
 
 export async function corpusSubmit(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' } }, USAGE)
+  const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' }, 'heartbeat-timeout': { type: 'string' } }, USAGE)
   const input = required(values, 'input')
   const out = required(values, 'out')
   const runId = (values['run-id'] as string | undefined) ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`
@@ -32,6 +33,7 @@ export async function corpusSubmit(argv: string[]): Promise<number> {
     const { workflowId, result } = await submitCorpusRun(client, {
       runId, input, base: values.base as string | undefined, out, modelUri,
       concurrency: intFlag(values, 'concurrency', 4, 1), chunkRows: intFlag(values, 'chunk-rows', 2000, 1),
+      heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1),
     }, Boolean(values.wait))
     if (!result) {
       process.stdout.write(values.json ? JSON.stringify({ workflowId, runId }) + '\n' : `submitted ${workflowId} (run ${runId})\n`)

@@ -61,9 +61,10 @@ export async function announceShard(event: ShardEvent, markerPath: string): Prom
     idempotent: true, transactionalId: txId, producerId: -1n, producerEpoch: -1, retries: 3,
   })
   try {
-    // Fence any earlier attempt with this transactional id before looking at the topic.
+    // InitProducerId for this transactional id fences any earlier attempt and aborts its open
+    // transaction; nothing is sent in this one, so it is only dropped locally.
     const fence = await producer.beginTransaction()
-    await fence.abort()
+    await fence.cancel()
     if (marker?.state === 'sending' && (await keyOnTopic(event.idempotency_key, marker.since ?? []))) {
       await writeObject(markerPath, JSON.stringify({ state: 'done' }))
       return 'already-announced'

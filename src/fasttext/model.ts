@@ -29,8 +29,9 @@ export const DEFAULT_TRAIN_PARAMS: TrainParams = {
 type Core = any
 let corePromise: Promise<Core> | undefined
 function core(): Promise<Core> {
-  if (!corePromise) corePromise = getFastTextModule()
-  return corePromise
+  const p: Promise<Core> = corePromise ?? getFastTextModule()
+  corePromise = p
+  return p
 }
 let fileCounter = 0
 

@@ -1,0 +1,108 @@
+// The vertical slice against the real services: WARCs on S3 -> Temporal -> Parquet shards on S3 ->
+// one Kafka event per shard -> the gRPC registry (fed by its Kafka consumer) holds each shard once.
+import { copyFile, mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Worker } from '@temporalio/worker'
+import type { NativeConnection } from '@temporalio/worker'
+import { ensureDefaultModel } from '../../src/fasttext/default-model.ts'
+import { decodeEvent } from '../../src/events/kafka.ts'
+import { decodeParquet } from '../../src/shard/parquet.ts'
+import type { Manifest } from '../../src/shard/manifest.ts'
+import { readAll } from '../../src/storage/store.ts'
+import { bundleCorpusWorkflows, connectWorkerConnection, createCorpusWorker, quietRuntime } from '../../workflows/worker.ts'
+import { call, registryClient } from '../../services/registry/server.ts'
+import { FIXTURES, runCli, runPython, startCli } from '../helpers.ts'
+import { freshBucket, upload } from './s3.ts'
+import { readAllShardEvents } from './kafka.ts'
+
+const WARCS = ['sample-0000.warc.gz', 'warcfile.warc.gz', 'cc.warc.gz', 'clipped.warc.gz', 'example-bad-length.warc'].map((f) => `${FIXTURES}/warc/${f}`)
+const taskQueue = `it-corpus-${Date.now()}`
+
+describe('corpus submit on Temporal, S3 and Kafka', () => {
+  let bucket: string
+  let connection: NativeConnection
+  let worker: Worker
+  let workerRun: Promise<void>
+  let registry: Awaited<ReturnType<typeof startCli>>
+  let registryPort: number
+  let modelPath: string
+
+  beforeAll(async () => {
+    modelPath = await ensureDefaultModel()
+    bucket = await freshBucket('it-corpus')
+    await upload(WARCS, `s3://${bucket}/in`)
+    quietRuntime()
+    connection = await connectWorkerConnection()
+    process.env.DSMATH_TASK_QUEUE = taskQueue
+    worker = await createCorpusWorker({ connection, taskQueue, bundle: await bundleCorpusWorkflows() })
+    workerRun = worker.run()
+    registryPort = 50100 + Math.floor(Math.random() * 800)
+    const state = join(await mkdtemp(join(tmpdir(), 'dsmath-reg-')), 'registry.jsonl')
+    registry = await startCli(['registry', 'serve', '--port', String(registryPort), '--state', state, '--group', `it-registry-${Date.now()}`], /consuming dsmath\.shards/)
+  })
+
+  afterAll(async () => {
+    registry?.kill('SIGTERM')
+    worker?.shutdown()
+    await workerRun
+    await connection?.close()
+  })
+
+  it('writes the same rows as corpus run, announces each shard once, and registers each once', async () => {
+    const runId = `it-${Date.now()}`
+    const submit = await runCli(['corpus', 'submit', '--input', `s3://${bucket}/in/`, '--out', `s3://${bucket}/out`, '--model', modelPath, '--run-id', runId, '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
+    expect(submit.stderr).toBe('')
+    expect(submit.code).toBe(0)
+    const result = JSON.parse(submit.stdout)
+    expect(result.shards).toBe(WARCS.length)
+
+    const manifest = JSON.parse((await readAll(`s3://${bucket}/out/manifest.json`)).toString()) as Manifest
+    expect(manifest.shards).toHaveLength(WARCS.length)
+    expect(manifest.counters.bad_records.truncated_gzip).toBe(1)
+    expect(manifest.counters.bad_records.bad_content_length).toBe(2)
+
+    // pyarrow reads every shard straight from the S3 server.
+    const py = await runPython(`
+import sys, json, pyarrow.fs as fs, pyarrow.parquet as pq
+s3 = fs.S3FileSystem(endpoint_override=sys.argv[1], scheme='http', access_key=sys.argv[2], secret_key=sys.argv[3], region='us-east-1')
+out = {}
+for p in json.loads(sys.argv[4]):
+    t = pq.read_table(p.removeprefix('s3://'), filesystem=s3)
+    out[p] = sorted([r['warc_record_id'], r['math_score']] for r in t.select(['warc_record_id', 'math_score']).to_pylist())
+print(json.dumps(out))
+`, [process.env.DSMATH_S3_ENDPOINT!.replace('http://', ''), process.env.AWS_ACCESS_KEY_ID!, process.env.AWS_SECRET_ACCESS_KEY!, JSON.stringify(manifest.shards.map((s) => s.path))])
+    expect(py.stderr).toBe('')
+    const fromPyarrow = Object.values(JSON.parse(py.stdout) as Record<string, [string, number][]>).flat().sort()
+
+    // The local executor on the same files gives the same records and scores.
+    const localIn = await mkdtemp(join(tmpdir(), 'dsmath-local-in-'))
+    for (const w of WARCS) await copyFile(w, join(localIn, basename(w)))
+    const localOut = await mkdtemp(join(tmpdir(), 'dsmath-local-'))
+    const local = await runCli(['corpus', 'run', '--input', localIn, '--out', localOut, '--model', modelPath, '--json'])
+    expect(local.code).toBe(0)
+    const localManifest = JSON.parse(await readFile(join(localOut, 'manifest.json'), 'utf8')) as Manifest
+    expect(localManifest.counters).toEqual(manifest.counters)
+    const localRows = (await Promise.all(localManifest.shards.map(async (s) => decodeParquet(await readFile(s.path)))))
+      .flat().map((r) => [r.warc_record_id, r.math_score] as [string, number]).sort()
+    expect(fromPyarrow.length).toBeGreaterThan(30)
+    expect(fromPyarrow).toEqual(localRows)
+
+    // Each shard event of this run is on the topic exactly once.
+    const events = (await readAllShardEvents()).map((m) => decodeEvent(m.value)).filter((e) => e.run_id === runId)
+    const keys = events.map((e) => e.idempotency_key).sort()
+    expect(keys).toEqual(manifest.shards.map((s) => `${runId}/${s.shard_id}`).sort())
+
+    // The registry (fed by its Kafka consumer) holds each shard once, with rows read back from S3.
+    const client = registryClient(`127.0.0.1:${registryPort}`)
+    let listed: { shards: { idempotency_key: string; rows: number }[] } = { shards: [] }
+    for (let i = 0; i < 100 && listed.shards.length < WARCS.length; i++) {
+      listed = await call(client.listShards.bind(client), { run_id: runId })
+      if (listed.shards.length < WARCS.length) await new Promise((r) => setTimeout(r, 200))
+    }
+    client.close()
+    expect(listed.shards.map((s) => s.idempotency_key).sort()).toEqual(keys)
+    for (const s of manifest.shards) expect(listed.shards.find((e) => e.idempotency_key === `${runId}/${s.shard_id}`)?.rows).toBe(s.rows)
+  })
+})

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**'], testTimeout: 60_000 } },
+      {
+        test: {
+          name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000,
+          setupFiles: ['test/integration/setup.ts'], fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
