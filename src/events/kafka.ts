@@ -103,25 +103,46 @@ async function endOffsets(): Promise<string[]> {
 
 /** Whether a committed message with this key sits on the topic at or after the given offsets. */
 async function keyOnTopic(key: string, since: string[]): Promise<boolean> {
+  let found = false
+  await scanShardTopic(since.map(BigInt), (m) => {
+    found = m.key === key
+    return !found
+  })
+  return found
+}
+
+/**
+ * Reads the committed messages of the shards topic from the given per-partition offsets up to the current
+ * end, calling `visit` for each until it returns false. Transaction markers take offsets but are never
+ * delivered, so the end is also reached when no message arrives for `idleMs`.
+ */
+export async function scanShardTopic(
+  starts: bigint[], visit: (m: Message<string, string, string, string>) => boolean, idleMs = 1500,
+): Promise<void> {
   const ends = (await endOffsets()).map(BigInt)
-  const starts = ends.map((_, p) => BigInt(since[p] ?? '0'))
-  if (ends.every((e, p) => e <= starts[p])) return false
+  const from = ends.map((_, p) => starts[p] ?? 0n)
+  const remaining = new Set(ends.map((e, p) => (e > from[p] ? p : -1)).filter((p) => p >= 0))
+  if (remaining.size === 0) return
   const consumer = new Consumer({
     groupId: `dsmath-scan-${process.pid}-${Date.now()}`, clientId: 'dsmath-scan', bootstrapBrokers: kafkaBrokers(),
     deserializers: stringDeserializers,
   })
   const stream = await consumer.consume({
-    topics: [SHARDS_TOPIC], mode: 'manual', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
-    offsets: starts.map((offset, partition) => ({ topic: SHARDS_TOPIC, partition, offset })),
+    topics: [SHARDS_TOPIC], mode: 'manual', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 300,
+    offsets: from.map((offset, partition) => ({ topic: SHARDS_TOPIC, partition, offset })),
   })
-  const remaining = new Set(ends.map((e, p) => (e > starts[p] ? p : -1)).filter((p) => p >= 0))
+  const it = (stream as AsyncIterable<Message<string, string, string, string>>)[Symbol.asyncIterator]()
   try {
-    for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
-      if (m.key === key) return true
+    while (remaining.size > 0) {
+      let timer: NodeJS.Timeout | undefined
+      const idle = new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), idleMs) })
+      const next = await Promise.race([it.next(), idle])
+      clearTimeout(timer)
+      if (next === 'idle' || next.done) return
+      const m = next.value
+      if (!visit(m)) return
       if (m.offset + 1n >= ends[m.partition]) remaining.delete(m.partition)
-      if (remaining.size === 0) return false
     }
-    return false
   } finally {
     await stream.close()
     await consumer.close()
@@ -148,9 +169,17 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
   let closed = false
   const done = (async () => {
     for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
+      let event: ShardEvent
+      try {
+        event = decodeEvent(m.value)
+      } catch (err) {
+        onError?.(new Error(`skipping undecodable message at ${m.topic}/${m.partition}/${m.offset}: ${(err as Error).message}`))
+        await m.commit()
+        continue
+      }
       for (;;) {
         try {
-          await handle(decodeEvent(m.value))
+          await handle(event)
           await m.commit()
           break
         } catch (err) {

@@ -4,14 +4,11 @@ import { copyFile, mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Worker } from '@temporalio/worker'
-import type { NativeConnection } from '@temporalio/worker'
 import { ensureDefaultModel } from '../../src/fasttext/default-model.ts'
 import { decodeEvent } from '../../src/events/kafka.ts'
 import { decodeParquet } from '../../src/shard/parquet.ts'
 import type { Manifest } from '../../src/shard/manifest.ts'
 import { readAll } from '../../src/storage/store.ts'
-import { bundleCorpusWorkflows, connectWorkerConnection, createCorpusWorker, quietRuntime } from '../../workflows/worker.ts'
 import { call, registryClient } from '../../services/registry/server.ts'
 import { FIXTURES, runCli, runPython, startCli } from '../helpers.ts'
 import { freshBucket, upload } from './s3.ts'
@@ -22,9 +19,7 @@ const taskQueue = `it-corpus-${Date.now()}`
 
 describe('corpus submit on Temporal, S3 and Kafka', () => {
   let bucket: string
-  let connection: NativeConnection
-  let worker: Worker
-  let workerRun: Promise<void>
+  let worker: Awaited<ReturnType<typeof startCli>>
   let registry: Awaited<ReturnType<typeof startCli>>
   let registryPort: number
   let modelPath: string
@@ -33,11 +28,7 @@ describe('corpus submit on Temporal, S3 and Kafka', () => {
     modelPath = await ensureDefaultModel()
     bucket = await freshBucket('it-corpus')
     await upload(WARCS, `s3://${bucket}/in`)
-    quietRuntime()
-    connection = await connectWorkerConnection()
-    process.env.DSMATH_TASK_QUEUE = taskQueue
-    worker = await createCorpusWorker({ connection, taskQueue, bundle: await bundleCorpusWorkflows() })
-    workerRun = worker.run()
+    worker = await startCli(['worker', '--task-queue', taskQueue], /worker ready/)
     registryPort = 50100 + Math.floor(Math.random() * 800)
     const state = join(await mkdtemp(join(tmpdir(), 'dsmath-reg-')), 'registry.jsonl')
     registry = await startCli(['registry', 'serve', '--port', String(registryPort), '--state', state, '--group', `it-registry-${Date.now()}`], /consuming dsmath\.shards/)
@@ -45,15 +36,13 @@ describe('corpus submit on Temporal, S3 and Kafka', () => {
 
   afterAll(async () => {
     registry?.kill('SIGTERM')
-    worker?.shutdown()
-    await workerRun
-    await connection?.close()
+    worker?.kill('SIGTERM')
   })
 
-  it('writes the same rows as corpus run, announces each shard once, and registers each once', async () => {
+  it('writes the same rows as corpus run, announces each shard once, and registers each once', { timeout: 180_000 }, async () => {
     const runId = `it-${Date.now()}`
     const submit = await runCli(['corpus', 'submit', '--input', `s3://${bucket}/in/`, '--out', `s3://${bucket}/out`, '--model', modelPath, '--run-id', runId, '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
-    expect(submit.stderr).toBe('')
+    expect(submit.stderr, worker.output()).toBe('')
     expect(submit.code).toBe(0)
     const result = JSON.parse(submit.stdout)
     expect(result.shards).toBe(WARCS.length)
