@@ -17,7 +17,8 @@ $(NODE_BIN)/node:
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json | node
-	npm ci --no-audit --no-fund --loglevel=error
+	@# npm ci rejects this lock: vite lists an optional Windows-only package the registry here does not serve.
+	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 pydeps: .venv/.installed
