@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import type { Manifest } from '../shard/manifest.ts'
+import { decodeParquet } from '../shard/parquet.ts'
+import { scoreReport } from '../shard/stats.ts'
 import { corpusRun } from './corpus.ts'
 import { parse } from './args.ts'
 
@@ -14,5 +17,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' } }, USAGE)
   const out = (values.out as string | undefined) ?? `${REPO}out/demo`
   await rm(out, { recursive: true, force: true })
-  return corpusRun(['--input', `${REPO}sample/warc`, '--out', out, '--run-id', 'demo'])
+  const code = await corpusRun(['--input', `${REPO}sample/warc`, '--out', out, '--run-id', 'demo'])
+  if (code !== 0) return code
+  const manifest = JSON.parse(await readFile(`${out}/manifest.json`, 'utf8')) as Manifest
+  const rows = (await Promise.all(manifest.shards.map(async (s) => decodeParquet(await readFile(s.path))))).flat()
+  process.stdout.write(scoreReport(rows))
+  return 0
 }
