@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down clean
 
 all: install
 
@@ -54,9 +54,6 @@ test: install infra-install typecheck
 
 test-unit: install
 	npx vitest run --project unit
-
-bench: install
-	node bin/dsmath.js --help >/dev/null; npx tsx bench/warc.ts
 
 clean:
 	rm -rf out models .infra

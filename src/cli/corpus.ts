@@ -3,7 +3,7 @@ import { badTotal } from '../pipeline/counters.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
 import { runLocal } from '../pipeline/run-local.ts'
 import type { Manifest } from '../shard/manifest.ts'
-import { intFlag, log, parse, required, UsageError } from './args.ts'
+import { intFlag, log, parse, required } from './args.ts'
 
 const RUN_USAGE = `
 dsmath corpus run --input <file|dir|glob|s3://bucket/prefix|warc.paths.gz> --out <dir|s3://bucket/prefix> [options]
@@ -57,8 +57,4 @@ export function printSummary(m: Manifest, manifestPath: string, seconds: number)
     `  ${manifestPath}`,
   ]
   process.stdout.write(lines.join('\n') + '\n')
-}
-
-export function assertOutDiffers(input: string, out: string): void {
-  if (input === out) throw new UsageError('--out must differ from --input')
 }

@@ -91,7 +91,7 @@ export async function* readWarc(
     if (head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
       yield* readGzipMembers(win, startOffset, limits)
     } else {
-      yield* readPlain(win, startOffset, limits, true)
+      yield* readPlain(win, startOffset, limits)
     }
   } finally {
     await win.close()
@@ -280,7 +280,7 @@ function parseRecordsInBuffer(buf: Buffer): ParsedOrBad[] {
 
 const RECORD_START = Buffer.from('WARC/')
 
-async function* readPlain(win: Window, start: number, limits: Limits, _first: boolean): AsyncGenerator<WarcRecord | BadRecord> {
+async function* readPlain(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
   let offset = start
   for (;;) {
     // Skip the blank lines between records.
