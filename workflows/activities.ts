@@ -6,10 +6,9 @@ import { Context } from '@temporalio/activity'
 import { announceShard } from '../src/events/kafka.ts'
 import { FastTextModel } from '../src/fasttext/model.ts'
 import { resolveInputs } from '../src/pipeline/inputs.ts'
-import { runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
+import { eventMarkerPath, runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
 import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
-import { joinLocation } from '../src/storage/location.ts'
 import { readAll } from '../src/storage/store.ts'
 import type { CorpusRunInput, ProcessWarcInput } from './types.ts'
 
@@ -53,13 +52,12 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
   return { ...info, resumed_from: resumeFrom?.offset ?? 0 }
 }
 
-export async function announce(runId: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {
-  const markerPath = joinLocation(shard.path, '..', '..', '_events', `${shard.shard_id}.json`)
+export async function announce(runId: string, out: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {
   return announceShard({
     idempotency_key: `${runId}/${shard.shard_id}`, run_id: runId, shard_id: shard.shard_id, path: shard.path,
     rows: shard.rows, bytes: shard.bytes, sha256: shard.sha256, warc_path: shard.warc_path,
     schema_version: SHARD_SCHEMA_VERSION, created_at: new Date().toISOString(),
-  }, markerPath)
+  }, eventMarkerPath(out, shard.shard_id))
 }
 
 export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[]): Promise<string> {

@@ -29,7 +29,7 @@ export async function corpusWorkflow(input: CorpusRunInput): Promise<CorpusRunRe
     while (next < warcs.length) {
       const warcPath = warcs[next++]
       const info = await processWarc({ runId: input.runId, warcPath, out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows })
-      const outcome = await announce(input.runId, info)
+      const outcome = await announce(input.runId, input.out, info)
       if (outcome === 'sent') announced++
       else alreadyAnnounced++
       shards.push(info)

@@ -1,6 +1,6 @@
 // The corpus Temporal worker: registers the workflow bundle and the activities on the task queue.
 import { fileURLToPath } from 'node:url'
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker'
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import * as activities from './activities.ts'
 import { CORPUS_TASK_QUEUE } from './types.ts'
 
@@ -26,18 +26,14 @@ export async function connectWorkerConnection(address = temporalAddress()): Prom
 }
 
 export async function createCorpusWorker(opts: {
-  connection: NativeConnection; namespace?: string; taskQueue?: string; maxActivities?: number; bundle?: WorkflowBundleWithSourceMap
+  connection: NativeConnection; namespace?: string; taskQueue?: string; maxActivities?: number
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? CORPUS_TASK_QUEUE,
-    ...(opts.bundle ? { workflowBundle: opts.bundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowsPath: WORKFLOWS_PATH,
     activities,
     maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 4,
   })
-}
-
-export async function bundleCorpusWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })
 }

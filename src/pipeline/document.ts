@@ -23,7 +23,7 @@ function fetchTime(r: WarcRecord): number | null {
 }
 
 /** Turns one record into a scored row, or null (counted in `skipped`) when it is not an HTML page. */
-export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextModel, c: Counters, minChars = 1): ShardRow | null {
+export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextModel, c: Counters): ShardRow | null {
   c.records_read++
   if (digestMatches(r.headers.get('WARC-Block-Digest'), r.block) === false) c.digest_mismatches++
   if (recordType(r) !== 'response') { bump(c.skipped, `type_${recordType(r) || 'none'}`); return null }
@@ -43,7 +43,7 @@ export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextMode
   c.html_pages++
   const charset = detectCharset(body, contentType)
   const { title, text } = extractText(decodeText(body, charset))
-  if (text.length < minChars) { bump(c.skipped, 'empty_text'); return null }
+  if (text.length === 0) { bump(c.skipped, 'empty_text'); return null }
   const url = targetUri(r)
   const score = model.probability(classifierText(text), MATH_LABEL)
   c.docs_written++

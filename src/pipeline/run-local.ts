@@ -2,6 +2,7 @@
 import type { FastTextModel } from '../fasttext/model.ts'
 import { buildManifest, writeManifest, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
+import { badTotal } from './counters.ts'
 import { runShardJob, type ShardInfo } from './shard-job.ts'
 
 export interface LocalRunOptions {
@@ -24,8 +25,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manif
       const t0 = Date.now()
       const info = await runShardJob({ warcPath: warc, outBase: opts.out, model: opts.model })
       shards.push(info)
-      const bad = Object.values(info.counters.bad_records).reduce((a, b) => a + b, 0)
-      opts.log?.(`[${++done}/${opts.warcs.length}] ${basename(warc)}: ${info.counters.records_read} records, ${info.rows} docs, ${bad} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+      opts.log?.(`[${++done}/${opts.warcs.length}] ${basename(warc)}: ${info.counters.records_read} records, ${info.rows} docs, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     }
   }
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, opts.warcs.length) }, worker))

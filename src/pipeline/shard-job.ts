@@ -53,6 +53,11 @@ export function shardPath(outBase: string, shardId: string): string {
   return joinLocation(outBase, 'shards', `${shardId}.parquet`)
 }
 
+/** Where the exactly-once announcement of a shard keeps its state (see events/kafka.ts). */
+export function eventMarkerPath(outBase: string, shardId: string): string {
+  return joinLocation(outBase, '_events', `${shardId}.json`)
+}
+
 const chunkPath = (outBase: string, shardId: string, i: number): string =>
   joinLocation(outBase, '_staging', shardId, `chunk-${String(i).padStart(5, '0')}.parquet`)
 
@@ -89,8 +94,8 @@ export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
     }
     await job.afterRecord?.()
   }
-  await stage(cp.offset)
-  return finishShard(job, shardId, cp)
+  cp.counters = addCounters(cp.counters, uncommitted)
+  return finishShard(job, shardId, cp, pending)
 }
 
 async function quarantine(job: ShardJob, shardId: string, offset: number, length: number, reason: string, message: string, raw: Buffer): Promise<void> {
@@ -99,10 +104,11 @@ async function quarantine(job: ShardJob, shardId: string, offset: number, length
   await writeObject(`${base}.json`, JSON.stringify({ warc_path: job.warcPath, offset, length, reason, message, raw_bytes: raw.length }) + '\n')
 }
 
-/** Concatenates the staged chunks into the shard, writes it, and removes the staging area. */
-async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint): Promise<ShardInfo> {
+/** Writes the staged chunks plus the rows read since into the shard, and removes the staging area. */
+async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint, tail: ShardRow[]): Promise<ShardInfo> {
   const rows: ShardRow[] = []
   for (let i = 0; i < cp.chunks; i++) rows.push(...decodeParquet(await readAll(chunkPath(job.outBase, shardId, i))))
+  rows.push(...tail)
   const bytes = encodeParquet(rows)
   const path = shardPath(job.outBase, shardId)
   await writeObject(path, bytes)

@@ -3,7 +3,7 @@ import { RecordBatch, Table, makeData, makeVector, tableFromIPC, tableToIPC, vec
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm/node'
 import { SHARD_COLUMNS, SHARD_SCHEMA, arrowType, type ShardRow } from './schema.ts'
 
-export function rowsToTable(rows: ShardRow[]): Table {
+function rowsToTable(rows: ShardRow[]): Table {
   const children = SHARD_COLUMNS.map((c) => {
     const values = rows.map((r) => r[c.name])
     if (c.type === 'int64') return makeVector(BigInt64Array.from(values as number[], (v) => BigInt(v)))

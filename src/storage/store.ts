@@ -1,12 +1,12 @@
 // Object storage over local files and S3, with one set of functions for both.
 import { createReadStream } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { formatLocation, parseLocation } from './location.ts'
+import { parseLocation } from './location.ts'
 import { describeS3Error, s3Client } from './s3.ts'
 
 export class NotFoundError extends Error {}
@@ -140,16 +140,6 @@ export async function objectSize(uri: string): Promise<number> {
   }
 }
 
-export async function exists(uri: string): Promise<boolean> {
-  try {
-    await objectSize(uri)
-    return true
-  } catch (err) {
-    if (err instanceof NotFoundError) return false
-    throw err
-  }
-}
-
 export async function removeObject(uri: string): Promise<void> {
   const loc = parseLocation(uri)
   if (loc.kind === 'file') {
@@ -190,10 +180,4 @@ export async function listObjects(prefixUri: string): Promise<string[]> {
     throw describeS3Error(err, `listing ${prefixUri}`)
   }
   return keys.sort()
-}
-
-export function relativeKey(baseUri: string, uri: string): string {
-  const a = parseLocation(baseUri), b = parseLocation(uri)
-  if (a.kind === 'file' && b.kind === 'file') return relative(a.path, b.path)
-  return formatLocation(b).slice(formatLocation(a).replace(/\/+$/, '').length + 1)
 }

@@ -63,10 +63,12 @@ class Window {
 
   /** First absolute offset >= from where `needle` starts, reading ahead as needed; -1 at EOF. */
   async find(needle: Buffer, from: number): Promise<number> {
+    let at = from
     for (;;) {
-      const idx = this.buf.indexOf(needle, Math.max(0, from - this.base))
+      const idx = this.buf.indexOf(needle, Math.max(0, at - this.base))
       if (idx >= 0) return this.base + idx
       if (this.eof) return -1
+      at = Math.max(at, this.end - needle.length + 1)
       await this.fill(this.end + (1 << 20))
     }
   }

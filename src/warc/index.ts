@@ -1,3 +1,0 @@
-export * from './record.ts'
-export * from './reader.ts'
-export * from './http.ts'
