@@ -10,6 +10,12 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   registry serve    gRPC shard registry fed by the dsmath.shards Kafka topic
   warc ls|get       list the records of a WARC, or print one record
   extract           extract main text (math kept as LaTeX) from HTML on stdin
+  fasttext ...      fastText CLI: supervised, predict, predict-prob, test
+  seed build        build the classifier's initial training set (math seed vs crawl negatives)
+  score             score documents with a fastText model
+  dedup             URL, exact-text and MinHash-LSH near-duplicate removal (persistent index)
+  decontam          drop documents with benchmark n-gram matches
+  shards stats      rows, tokens, score histogram and top domains of a shard set
   demo              run the corpus job on the sample data in the repo
 `
 
@@ -24,6 +30,15 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'warc get': async () => (await import('./warc.ts')).warcGet,
   extract: async () => (await import('./extract.ts')).extractCommand,
   demo: async () => (await import('./demo.ts')).demoCommand,
+  'fasttext supervised': async () => (await import('./fasttext.ts')).fasttextSupervised,
+  'fasttext predict': async () => (await import('./fasttext.ts')).fasttextPredict,
+  'fasttext predict-prob': async () => (await import('./fasttext.ts')).fasttextPredictProb,
+  'fasttext test': async () => (await import('./fasttext.ts')).fasttextTest,
+  'seed build': async () => (await import('./seed.ts')).seedBuild,
+  score: async () => (await import('./score.ts')).scoreCommand,
+  dedup: async () => (await import('./dedup.ts')).dedupCommand,
+  decontam: async () => (await import('./decontam.ts')).decontamCommand,
+  'shards stats': async () => (await import('./shards.ts')).shardsStats,
 }
 
 export async function main(argv: string[]): Promise<number> {
