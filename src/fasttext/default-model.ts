@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { FastTextModel, trainSupervised, type TrainParams } from './model.ts'
-import { classifierText } from './tokenize.ts'
+import { buildSeedLines } from './seed.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const DEFAULT_MODEL_PATH = `${REPO}models/math-classifier.bin`
@@ -12,37 +12,14 @@ const SEED_DIR = `${REPO}sample/seed`
 /** The paper's parameters with a smaller hash table, so the demo model is 100 MB rather than 2 GB. */
 export const DEFAULT_MODEL_PARAMS: Partial<TrainParams> = { bucket: 100_000 }
 
-function readSeed(name: string): string[] {
+export function readSeed(name: string): string[] {
   return gunzipSync(readFileSync(`${SEED_DIR}/${name}`)).toString('utf8').split('\n').filter(Boolean)
     .map((l) => (JSON.parse(l) as { text: string }).text)
 }
 
-/**
- * A few hundred seed documents give too few updates for three epochs, so documents are cut into
- * passages of PASSAGE_TOKENS tokens, each one training example (the paper trained on 500K + 500K pages).
- */
-const PASSAGE_TOKENS = 128
-
-function passages(tokens: string): string[] {
-  const words = tokens.split(' ')
-  const out: string[] = []
-  for (let i = 0; i < words.length; i += PASSAGE_TOKENS) out.push(words.slice(i, i + PASSAGE_TOKENS).join(' '))
-  return out.filter((p) => p.length > 0)
-}
-
-/** Seed examples in fastText format, shuffled deterministically. */
+/** Seed examples in fastText format: the repo's seed, unbalanced (all of it), shuffled. */
 export function seedTrainingLines(): string[] {
-  const lines = [
-    ...readSeed('positives.jsonl.gz').flatMap((t) => passages(classifierText(t)).map((p) => `__label__math ${p}`)),
-    ...readSeed('negatives.jsonl.gz').flatMap((t) => passages(classifierText(t)).map((p) => `__label__other ${p}`)),
-  ]
-  let s = 12345
-  for (let i = lines.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) & 0x7fffffff
-    const j = s % (i + 1)
-    ;[lines[i], lines[j]] = [lines[j], lines[i]]
-  }
-  return lines
+  return buildSeedLines(readSeed('positives.jsonl.gz'), readSeed('negatives.jsonl.gz'), 12345, false).lines
 }
 
 export async function ensureDefaultModel(log: (msg: string) => void = () => {}): Promise<string> {

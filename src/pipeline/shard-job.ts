@@ -7,7 +7,7 @@ import type { FastTextModel } from '../fasttext/model.ts'
 import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { basename, joinLocation } from '../storage/location.ts'
-import { listObjects, readAll, readStream, removeObject, writeObject } from '../storage/store.ts'
+import { readAll, readStream, removePrefix, writeObject } from '../storage/store.ts'
 import { readWarc } from '../warc/reader.ts'
 import { isBad } from '../warc/record.ts'
 import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
@@ -112,7 +112,7 @@ async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint, tail:
   const bytes = encodeParquet(rows)
   const path = shardPath(job.outBase, shardId)
   await writeObject(path, bytes)
-  for (const stale of await listObjects(joinLocation(job.outBase, '_staging', shardId)).catch(() => [])) await removeObject(stale)
+  await removePrefix(joinLocation(job.outBase, '_staging', shardId) + '/')
   return {
     shard_id: shardId, path, warc_path: job.warcPath, rows: rows.length, bytes: bytes.length,
     sha256: createHash('sha256').update(bytes).digest('hex'), counters: cp.counters,

@@ -153,6 +153,16 @@ export async function removeObject(uri: string): Promise<void> {
   }
 }
 
+/** Removes everything under a prefix: a directory tree locally, every listed key on S3. */
+export async function removePrefix(prefixUri: string): Promise<void> {
+  const loc = parseLocation(prefixUri)
+  if (loc.kind === 'file') {
+    await rm(loc.path, { force: true, recursive: true })
+    return
+  }
+  for (const key of await listObjects(prefixUri)) await removeObject(key)
+}
+
 /** Lists every object under a prefix (a directory, recursively, for local paths), sorted. */
 export async function listObjects(prefixUri: string): Promise<string[]> {
   const loc = parseLocation(prefixUri)
