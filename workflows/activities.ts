@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Context } from '@temporalio/activity'
 import { announceShard } from '../src/events/kafka.ts'
 import { FastTextModel } from '../src/fasttext/model.ts'
+import { loadModels } from '../src/pipeline/document.ts'
 import { resolveInputs } from '../src/pipeline/inputs.ts'
 import { eventMarkerPath, runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
@@ -41,7 +42,7 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
   const resumeFrom = ctx.info.heartbeatDetails as Checkpoint | undefined
   let last: Checkpoint | undefined = resumeFrom
   const info = await runShardJob({
-    warcPath: job.warcPath, outBase: job.out, model: await modelFor(job.modelUri), chunkRows: job.chunkRows, resumeFrom,
+    warcPath: job.warcPath, outBase: job.out, models: await loadModels(await modelFor(job.modelUri)), chunkRows: job.chunkRows, resumeFrom,
     onCheckpoint: (cp) => { last = cp; ctx.heartbeat(cp) },
     afterRecord: async () => {
       ctx.heartbeat(last)

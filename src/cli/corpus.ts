@@ -49,6 +49,7 @@ export function printSummary(m: Manifest, manifestPath: string, seconds: number)
     `  records read   ${c.records_read}`,
     `  responses      ${c.responses}`,
     `  HTML pages     ${c.html_pages}`,
+    `  dropped        ${Object.entries(c.dropped).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'}`,
     `  docs written   ${c.docs_written}`,
     `  bad records    ${badTotal(c)} (${bad})`,
     `  model          ${m.model}`,

@@ -30,7 +30,7 @@ export async function readDocs(path: string): Promise<Doc[]> {
 
 const ROW_DEFAULTS: ShardRow = {
   url: '', domain: '', warc_path: '', warc_record_id: '', warc_offset: 0, warc_length: 0, fetch_time: null,
-  http_status: 0, charset: '', title: '', text: '', math_score: 0,
+  http_status: 0, charset: '', title: '', text: '', lang: '', lang_score: 0, math_score: 0,
 }
 
 export async function writeDocs(path: string, docs: Doc[]): Promise<void> {

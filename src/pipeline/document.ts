@@ -2,6 +2,7 @@
 import { classifierText } from '../fasttext/tokenize.ts'
 import type { FastTextModel } from '../fasttext/model.ts'
 import { extractText } from '../extract/html.ts'
+import { identifyLanguage, loadLanguageModel } from '../extract/langid.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { DecodeError, decodeText, detectCharset, entityBody, isHtml, parseHttpResponse } from '../warc/http.ts'
 import { type WarcRecord, digestMatches, recordId, recordType, targetUri } from '../warc/record.ts'
@@ -22,8 +23,24 @@ function fetchTime(r: WarcRecord): number | null {
   return Number.isNaN(t) ? null : t
 }
 
-/** Turns one record into a scored row, or null (counted in `skipped`) when it is not an HTML page. */
-export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextModel, c: Counters): ShardRow | null {
+/** The models the per-record steps need: the math classifier and the language identifier. */
+export interface Models {
+  math: FastTextModel
+  lid: FastTextModel
+}
+
+/** The paper kept English and Chinese pages. */
+export const DEFAULT_LANGUAGES = ['en', 'zh']
+
+export async function loadModels(math: FastTextModel): Promise<Models> {
+  return { math, lid: await loadLanguageModel() }
+}
+
+/**
+ * Turns one record into a scored row, or null when it is not a 2xx HTML page (counted in `skipped`) or its
+ * language is not wanted (counted in `dropped.language`).
+ */
+export function recordToRow(r: WarcRecord, warcPath: string, models: Models, c: Counters, languages = DEFAULT_LANGUAGES): ShardRow | null {
   c.records_read++
   if (digestMatches(r.headers.get('WARC-Block-Digest'), r.block) === false) c.digest_mismatches++
   if (recordType(r) !== 'response') { bump(c.skipped, `type_${recordType(r) || 'none'}`); return null }
@@ -44,11 +61,14 @@ export function recordToRow(r: WarcRecord, warcPath: string, model: FastTextMode
   const charset = detectCharset(body, contentType)
   const { title, text } = extractText(decodeText(body, charset))
   if (text.length === 0) { bump(c.skipped, 'empty_text'); return null }
+  const { lang, score: langScore } = identifyLanguage(models.lid, text)
+  if (languages.length > 0 && !languages.includes(lang)) { bump(c.dropped, 'language'); return null }
   const url = targetUri(r)
-  const score = model.probability(classifierText(text), MATH_LABEL)
+  const score = models.math.probability(classifierText(text), MATH_LABEL)
   c.docs_written++
   return {
     url, domain: domainOf(url), warc_path: warcPath, warc_record_id: recordId(r), warc_offset: r.offset,
-    warc_length: r.length, fetch_time: fetchTime(r), http_status: res.status, charset, title, text, math_score: score,
+    warc_length: r.length, fetch_time: fetchTime(r), http_status: res.status, charset, title, text, lang, lang_score: langScore,
+    math_score: score,
   }
 }

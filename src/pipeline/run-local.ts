@@ -3,6 +3,7 @@ import type { FastTextModel } from '../fasttext/model.ts'
 import { buildManifest, writeManifest, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
 import { badTotal } from './counters.ts'
+import { loadModels } from './document.ts'
 import { runShardJob, type ShardInfo } from './shard-job.ts'
 
 export interface LocalRunOptions {
@@ -17,13 +18,14 @@ export interface LocalRunOptions {
 }
 
 export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manifest; manifestPath: string }> {
+  const models = await loadModels(opts.model)
   const shards: ShardInfo[] = []
   let next = 0, done = 0
   const worker = async (): Promise<void> => {
     while (next < opts.warcs.length) {
       const warc = opts.warcs[next++]
       const t0 = Date.now()
-      const info = await runShardJob({ warcPath: warc, outBase: opts.out, model: opts.model })
+      const info = await runShardJob({ warcPath: warc, outBase: opts.out, models })
       shards.push(info)
       opts.log?.(`[${++done}/${opts.warcs.length}] ${basename(warc)}: ${info.counters.records_read} records, ${info.rows} docs, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     }

@@ -3,7 +3,6 @@
 // (a Temporal heartbeat, or nothing for local runs). A retry given that checkpoint resumes at the offset,
 // keeps the chunks before it, and the final shard holds every record exactly once.
 import { createHash } from 'node:crypto'
-import type { FastTextModel } from '../fasttext/model.ts'
 import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { basename, joinLocation } from '../storage/location.ts'
@@ -11,7 +10,7 @@ import { readAll, readStream, removePrefix, writeObject } from '../storage/store
 import { readWarc } from '../warc/reader.ts'
 import { isBad } from '../warc/record.ts'
 import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
-import { recordToRow } from './document.ts'
+import { recordToRow, type Models } from './document.ts'
 
 export interface Checkpoint {
   /** File offset of the first record not yet in a staged chunk. */
@@ -34,7 +33,9 @@ export interface ShardInfo {
 export interface ShardJob {
   warcPath: string
   outBase: string
-  model: FastTextModel
+  models: Models
+  /** Languages to keep (lid.176 codes); empty keeps all. */
+  languages?: string[]
   resumeFrom?: Checkpoint
   /** Stage a chunk after this many rows (and at least at the end). */
   chunkRows?: number
@@ -88,7 +89,7 @@ export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
       bump(uncommitted.bad_records, rec.bad)
       await quarantine(job, shardId, rec.offset, rec.length, rec.bad, rec.message, rec.raw)
     } else {
-      const row = recordToRow(rec, job.warcPath, job.model, uncommitted)
+      const row = recordToRow(rec, job.warcPath, job.models, uncommitted, job.languages)
       if (row) pending.push(row)
       if (pending.length >= chunkRows && rec.resumeOffset !== null) await stage(rec.resumeOffset)
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ensureDefaultModel } from '../../src/fasttext/default-model.ts'
 import { FastTextModel } from '../../src/fasttext/model.ts'
+import { loadModels } from '../../src/pipeline/document.ts'
 import { runShardJob, type Checkpoint } from '../../src/pipeline/shard-job.ts'
 import type { Manifest } from '../../src/shard/manifest.ts'
 import { decodeParquet } from '../../src/shard/parquet.ts'
@@ -63,7 +64,7 @@ describe('a worker killed mid-WARC', () => {
     expect(manifest.shards[0].resumed_from).toBeGreaterThanOrEqual(seen)
     const ids = decodeParquet(await readAll(manifest.shards[0].path)).map((r) => r.warc_record_id)
 
-    const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-clean-')), model: await FastTextModel.load(modelPath) })
+    const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-clean-')), models: await loadModels(await FastTextModel.load(modelPath)) })
     const cleanIds = decodeParquet(await readAll(clean.path)).map((r) => r.warc_record_id)
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids).toEqual(cleanIds)

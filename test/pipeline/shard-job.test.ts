@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ensureDefaultModel } from '../../src/fasttext/default-model.ts'
 import { FastTextModel } from '../../src/fasttext/model.ts'
+import { loadModels, type Models } from '../../src/pipeline/document.ts'
 import { type Checkpoint, runShardJob } from '../../src/pipeline/shard-job.ts'
 import { decodeParquet } from '../../src/shard/parquet.ts'
 import { FIXTURES } from '../helpers.ts'
@@ -11,35 +12,37 @@ import { FIXTURES } from '../helpers.ts'
 const WARC = `${FIXTURES}/warc/sample-0000.warc.gz`
 
 describe('runShardJob', () => {
-  let model: FastTextModel
-  beforeAll(async () => { model = await FastTextModel.load(await ensureDefaultModel()) }, 120_000)
+  let models: Models
+  beforeAll(async () => { models = await loadModels(await FastTextModel.load(await ensureDefaultModel())) }, 120_000)
 
   it('writes one row per HTML response, scored', async () => {
     const out = await mkdtemp(join(tmpdir(), 'dsmath-job-'))
-    const info = await runShardJob({ warcPath: WARC, outBase: out, model })
+    const info = await runShardJob({ warcPath: WARC, outBase: out, models })
     const rows = decodeParquet(await readFile(info.path))
-    expect(rows).toHaveLength(22)
     expect(info.counters.html_pages).toBe(22)
+    expect(rows.length + (info.counters.dropped.language ?? 0)).toBe(22)
+    expect(rows.length).toBeGreaterThan(15)
+    expect(rows.every((r) => r.lang === 'en' || r.lang === 'zh')).toBe(true)
     expect(rows.every((r) => r.math_score >= 0 && r.math_score <= 1 && r.text.length > 0)).toBe(true)
-    expect(new Set(rows.map((r) => r.warc_record_id)).size).toBe(22)
+    expect(new Set(rows.map((r) => r.warc_record_id)).size).toBe(rows.length)
   })
 
   it('resumes after a crash from its last checkpoint with every record exactly once', async () => {
-    const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-clean-')), model, chunkRows: 4 })
+    const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-clean-')), models, chunkRows: 4 })
     const cleanIds = decodeParquet(await readFile(clean.path)).map((r) => r.warc_record_id)
 
     const out = await mkdtemp(join(tmpdir(), 'dsmath-crash-'))
     let last: Checkpoint | undefined
     let records = 0
     await expect(runShardJob({
-      warcPath: WARC, outBase: out, model, chunkRows: 4,
+      warcPath: WARC, outBase: out, models, chunkRows: 4,
       onCheckpoint: (cp) => { last = cp },
       afterRecord: async () => { if (++records === 30) throw new Error('simulated crash') },
     })).rejects.toThrow('simulated crash')
     expect(last!.offset).toBeGreaterThan(0)
     expect(last!.chunks).toBeGreaterThan(0)
 
-    const resumed = await runShardJob({ warcPath: WARC, outBase: out, model, chunkRows: 4, resumeFrom: last })
+    const resumed = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, resumeFrom: last })
     const ids = decodeParquet(await readFile(resumed.path)).map((r) => r.warc_record_id)
     expect(ids).toEqual(cleanIds)
     expect(resumed.counters).toEqual(clean.counters)

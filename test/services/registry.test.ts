@@ -11,7 +11,7 @@ import { call, registryClient, startRegistryServer } from '../../services/regist
 
 const row = (i: number): ShardRow => ({
   url: `https://a.org/${i}`, domain: 'a.org', warc_path: 'x.warc.gz', warc_record_id: `<urn:uuid:${i}>`, warc_offset: i, warc_length: 1,
-  fetch_time: 0, http_status: 200, charset: 'utf-8', title: '', text: `page ${i}`, math_score: 0.5,
+  fetch_time: 0, http_status: 200, charset: 'utf-8', title: '', text: `page ${i}`, lang: 'en', lang_score: 1, math_score: 0.5,
 })
 
 async function shardFile(dir: string, rows: number): Promise<{ path: string; sha256: string; bytes: number }> {

@@ -8,7 +8,7 @@ import { runCli, runPython } from '../helpers.ts'
 
 const row = (i: number, domain: string, score: number): ShardRow => ({
   url: `https://${domain}/${i}`, domain, warc_path: 'w', warc_record_id: `<urn:${i}>`, warc_offset: i, warc_length: 1,
-  fetch_time: Date.UTC(2024, 0, 1), http_status: 200, charset: 'utf-8', title: '', text: 'one two three', math_score: score,
+  fetch_time: Date.UTC(2024, 0, 1), http_status: 200, charset: 'utf-8', title: '', text: 'one two three', lang: 'en', lang_score: 1, math_score: score,
 })
 
 describe('dsmath shards stats', () => {
