@@ -14,6 +14,8 @@ export interface ShardRow {
   charset: string
   title: string
   text: string
+  lang: string
+  lang_score: number
   math_score: number
 }
 
