@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext clean
 
 all: install
 
@@ -54,6 +54,16 @@ test: install infra-install typecheck
 
 test-unit: install
 	npx vitest run --project unit
+
+bench-deps: .venv-bench/.installed
+.venv-bench/.installed: bench/requirements.txt
+	python3 -m venv .venv-bench
+	.venv-bench/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+# Benches compare against the Python anchors in the same run and print ratios (never run by `make test`).
+bench-fasttext: deps bench-deps
+	npx tsx bench/fasttext.ts
 
 clean:
 	rm -rf out models .infra
