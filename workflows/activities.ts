@@ -42,7 +42,7 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
   const resumeFrom = ctx.info.heartbeatDetails as Checkpoint | undefined
   let last: Checkpoint | undefined = resumeFrom
   const info = await runShardJob({
-    warcPath: job.warcPath, outBase: job.out, models: await loadModels(await modelFor(job.modelUri)), chunkRows: job.chunkRows, resumeFrom,
+    warcPath: job.warcPath, outBase: job.out, models: await loadModels(await modelFor(job.modelUri)), chunkRows: job.chunkRows, stages: job.stages, resumeFrom,
     onCheckpoint: (cp) => { last = cp; ctx.heartbeat(cp) },
     afterRecord: async () => {
       ctx.heartbeat(last)

@@ -28,7 +28,7 @@ export async function corpusWorkflow(input: CorpusRunInput): Promise<CorpusRunRe
   const lane = async (): Promise<void> => {
     while (next < warcs.length) {
       const warcPath = warcs[next++]
-      const info = await processWarc({ runId: input.runId, warcPath, out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows })
+      const info = await processWarc({ runId: input.runId, warcPath, out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows, stages: input.stages })
       const outcome = await announce(input.runId, input.out, info)
       if (outcome === 'sent') announced++
       else alreadyAnnounced++

@@ -1,4 +1,5 @@
 // Plain data passed between the corpus workflow, its activities and the client (no imports with side effects).
+import type { StageOptions } from '../src/pipeline/document.ts'
 export interface CorpusRunInput {
   runId: string
   input: string
@@ -11,6 +12,7 @@ export interface CorpusRunInput {
   chunkRows: number
   /** How long a silent WARC activity may go before it is retried elsewhere (default 30). */
   heartbeatTimeoutSeconds?: number
+  stages: StageOptions
 }
 
 export interface ProcessWarcInput {
@@ -19,6 +21,7 @@ export interface ProcessWarcInput {
   out: string
   modelUri: string
   chunkRows: number
+  stages: StageOptions
 }
 
 export interface CorpusRunResult {

@@ -1,5 +1,6 @@
 import { loadModel } from '../fasttext/default-model.ts'
 import { badTotal } from '../pipeline/counters.ts'
+import { DEFAULT_LANGUAGES, type StageOptions } from '../pipeline/document.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
 import { runLocal } from '../pipeline/run-local.ts'
 import type { Manifest } from '../shard/manifest.ts'
@@ -15,6 +16,8 @@ scored by the fastText math classifier and written to zstd Parquet shards, one p
   --base URL          where listing entries are resolved (default s3://commoncrawl/)
   --out DST           output directory or s3:// prefix
   --model M           fastText .bin model (default: models/math-classifier.bin, trained from sample/seed if absent)
+  --languages L,...   languages to keep, lid.176 codes (default en,zh; 'all' keeps every language)
+  --prefilter         skip pages without math markup, LaTeX or math vocabulary before extraction
   --concurrency N     WARC files in flight (default 2)
   --run-id ID         run id recorded in the manifest (default local-<time>)
   --json              print the manifest as JSON on stdout instead of a summary
@@ -23,7 +26,16 @@ scored by the fastText math classifier and written to zstd Parquet shards, one p
 export const CORPUS_FLAGS = {
   input: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
   concurrency: { type: 'string' }, 'run-id': { type: 'string' }, json: { type: 'boolean' },
+  languages: { type: 'string' }, prefilter: { type: 'boolean' },
 } as const
+
+export function stageOptions(values: Record<string, unknown>): StageOptions {
+  const langs = values.languages as string | undefined
+  return {
+    languages: langs === undefined ? DEFAULT_LANGUAGES : langs === 'all' ? [] : langs.split(',').map((s) => s.trim()).filter(Boolean),
+    prefilter: Boolean(values.prefilter),
+  }
+}
 
 export async function corpusRun(argv: string[]): Promise<number> {
   const { values } = parse(argv, CORPUS_FLAGS, RUN_USAGE)
@@ -34,7 +46,7 @@ export async function corpusRun(argv: string[]): Promise<number> {
   const { model, path: modelPath } = await loadModel(values.model as string | undefined, log)
   const t0 = Date.now()
   const runId = (values['run-id'] as string | undefined) ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, log })
+  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: stageOptions(values), log })
   if (values.json) process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
   else printSummary(manifest, manifestPath, (Date.now() - t0) / 1000)
   return 0

@@ -3,6 +3,7 @@ import { classifierText } from '../fasttext/tokenize.ts'
 import type { FastTextModel } from '../fasttext/model.ts'
 import { extractText } from '../extract/html.ts'
 import { identifyLanguage, loadLanguageModel } from '../extract/langid.ts'
+import { mathPrefilter } from '../extract/prefilter.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { DecodeError, decodeText, detectCharset, entityBody, isHtml, parseHttpResponse } from '../warc/http.ts'
 import { type WarcRecord, digestMatches, recordId, recordType, targetUri } from '../warc/record.ts'
@@ -40,7 +41,16 @@ export async function loadModels(math: FastTextModel): Promise<Models> {
  * Turns one record into a scored row, or null when it is not a 2xx HTML page (counted in `skipped`) or its
  * language is not wanted (counted in `dropped.language`).
  */
-export function recordToRow(r: WarcRecord, warcPath: string, models: Models, c: Counters, languages = DEFAULT_LANGUAGES): ShardRow | null {
+export interface StageOptions {
+  /** Languages to keep (lid.176 codes); empty keeps all. */
+  languages: string[]
+  /** Skip pages the cheap math prefilter rejects (see extract/prefilter.ts). */
+  prefilter: boolean
+}
+
+export const DEFAULT_STAGE_OPTIONS: StageOptions = { languages: DEFAULT_LANGUAGES, prefilter: false }
+
+export function recordToRow(r: WarcRecord, warcPath: string, models: Models, c: Counters, opts: StageOptions = DEFAULT_STAGE_OPTIONS): ShardRow | null {
   c.records_read++
   if (digestMatches(r.headers.get('WARC-Block-Digest'), r.block) === false) c.digest_mismatches++
   if (recordType(r) !== 'response') { bump(c.skipped, `type_${recordType(r) || 'none'}`); return null }
@@ -59,10 +69,12 @@ export function recordToRow(r: WarcRecord, warcPath: string, models: Models, c: 
   if (!isHtml(contentType, body)) { bump(c.skipped, 'not_html'); return null }
   c.html_pages++
   const charset = detectCharset(body, contentType)
-  const { title, text } = extractText(decodeText(body, charset))
+  const html = decodeText(body, charset)
+  if (opts.prefilter && !mathPrefilter(html)) { bump(c.dropped, 'prefilter'); return null }
+  const { title, text } = extractText(html)
   if (text.length === 0) { bump(c.skipped, 'empty_text'); return null }
   const { lang, score: langScore } = identifyLanguage(models.lid, text)
-  if (languages.length > 0 && !languages.includes(lang)) { bump(c.dropped, 'language'); return null }
+  if (opts.languages.length > 0 && !opts.languages.includes(lang)) { bump(c.dropped, 'language'); return null }
   const url = targetUri(r)
   const score = models.math.probability(classifierText(text), MATH_LABEL)
   c.docs_written++

@@ -3,7 +3,7 @@ import type { FastTextModel } from '../fasttext/model.ts'
 import { buildManifest, writeManifest, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
 import { badTotal } from './counters.ts'
-import { loadModels } from './document.ts'
+import { loadModels, type StageOptions } from './document.ts'
 import { runShardJob, type ShardInfo } from './shard-job.ts'
 
 export interface LocalRunOptions {
@@ -14,6 +14,7 @@ export interface LocalRunOptions {
   model: FastTextModel
   modelPath: string
   concurrency?: number
+  stages?: StageOptions
   log?: (msg: string) => void
 }
 
@@ -25,7 +26,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manif
     while (next < opts.warcs.length) {
       const warc = opts.warcs[next++]
       const t0 = Date.now()
-      const info = await runShardJob({ warcPath: warc, outBase: opts.out, models })
+      const info = await runShardJob({ warcPath: warc, outBase: opts.out, models, stages: opts.stages })
       shards.push(info)
       opts.log?.(`[${++done}/${opts.warcs.length}] ${basename(warc)}: ${info.counters.records_read} records, ${info.rows} docs, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
     }

@@ -10,7 +10,7 @@ import { readAll, readStream, removePrefix, writeObject } from '../storage/store
 import { readWarc } from '../warc/reader.ts'
 import { isBad } from '../warc/record.ts'
 import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
-import { recordToRow, type Models } from './document.ts'
+import { recordToRow, type Models, type StageOptions } from './document.ts'
 
 export interface Checkpoint {
   /** File offset of the first record not yet in a staged chunk. */
@@ -34,8 +34,7 @@ export interface ShardJob {
   warcPath: string
   outBase: string
   models: Models
-  /** Languages to keep (lid.176 codes); empty keeps all. */
-  languages?: string[]
+  stages?: StageOptions
   resumeFrom?: Checkpoint
   /** Stage a chunk after this many rows (and at least at the end). */
   chunkRows?: number
@@ -89,7 +88,7 @@ export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
       bump(uncommitted.bad_records, rec.bad)
       await quarantine(job, shardId, rec.offset, rec.length, rec.bad, rec.message, rec.raw)
     } else {
-      const row = recordToRow(rec, job.warcPath, job.models, uncommitted, job.languages)
+      const row = recordToRow(rec, job.warcPath, job.models, uncommitted, job.stages)
       if (row) pending.push(row)
       if (pending.length >= chunkRows && rec.resumeOffset !== null) await stage(rec.resumeOffset)
     }
