@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter clean
 
 all: install
 
@@ -64,6 +64,12 @@ bench-deps: .venv-bench/.installed
 # Benches compare against the Python anchors in the same run and print ratios (never run by `make test`).
 bench-fasttext: deps bench-deps
 	npx tsx bench/fasttext.ts
+
+bench-warc: deps bench-deps
+	taskset -c 0 npx tsx bench/warc.ts
+
+bench-prefilter: deps
+	npx tsx bench/prefilter.ts
 
 clean:
 	rm -rf out models .infra
