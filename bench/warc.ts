@@ -35,10 +35,10 @@ async function buildWarc(path: string): Promise<void> {
     const url = `https://example-${i % 997}.org/page/${i}`
     const member = gzipRecord({ type: 'response', targetUri: url, date: '2024-05-01T00:00:00Z', contentType: 'application/http; msgtype=response', block: httpResponseBlock(html) })
     raw += html.length + 300
-    if (!out.write(member)) await new Promise((r) => out.once('drain', r))
+    if (!out.write(member)) await new Promise<void>((r) => out.once('drain', () => r()))
     i++
   }
-  await new Promise((r) => out.end(r))
+  await new Promise<void>((r) => out.end(() => r()))
 }
 
 const dir = join(tmpdir(), 'dsmath-bench')
