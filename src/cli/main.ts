@@ -16,6 +16,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   dedup             URL, exact-text and MinHash-LSH near-duplicate removal (persistent index)
   decontam          drop documents with benchmark n-gram matches
   shards stats      rows, tokens, score histogram and top domains of a shard set
+  sample-crawl      write a realistic labelled crawl from the real pages in sample/crawl
+  recall run        the domain-level recall loop (local executor)
   demo              run the corpus job on the sample data in the repo
 `
 
@@ -39,6 +41,8 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   dedup: async () => (await import('./dedup.ts')).dedupCommand,
   decontam: async () => (await import('./decontam.ts')).decontamCommand,
   'shards stats': async () => (await import('./shards.ts')).shardsStats,
+  'sample-crawl': async () => (await import('./recall.ts')).sampleCrawl,
+  'recall run': async () => (await import('./recall.ts')).recallRun,
 }
 
 export async function main(argv: string[]): Promise<number> {

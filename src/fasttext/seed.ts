@@ -31,10 +31,17 @@ export function shuffle<T>(items: T[], seed: number): T[] {
 
 export interface SeedSet { lines: string[]; positives: number; negatives: number }
 
+/**
+ * At most this many passages per document, so a few long documents (LaTeX encyclopaedia entries) do not
+ * outweigh many short ones (a forum's word problems) in what the classifier learns.
+ */
+export const MAX_PASSAGES_PER_DOC = 4
+
 /** Labelled passages, the larger class sampled down to the smaller (balanced), then shuffled. */
 export function buildSeedLines(positives: string[], negatives: string[], seed = 1, balance = true): SeedSet {
-  let pos = positives.flatMap((t) => passages(t)).map((p) => `${MATH} ${p}`)
-  let neg = negatives.flatMap((t) => passages(t)).map((p) => `${OTHER} ${p}`)
+  const cut = (t: string): string[] => passages(t).slice(0, MAX_PASSAGES_PER_DOC)
+  let pos = positives.flatMap(cut).map((p) => `${MATH} ${p}`)
+  let neg = negatives.flatMap(cut).map((p) => `${OTHER} ${p}`)
   if (balance) {
     const n = Math.min(pos.length, neg.length)
     pos = shuffle(pos, seed).slice(0, n)
