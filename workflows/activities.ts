@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity'
 import { announceShard } from '../src/events/kafka.ts'
 import { FastTextModel } from '../src/fasttext/model.ts'
 import { loadModels } from '../src/pipeline/document.ts'
+import { filterShard, type FilterOptions } from '../src/pipeline/filter-shard.ts'
 import { resolveInputs } from '../src/pipeline/inputs.ts'
 import { eventMarkerPath, runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
@@ -51,6 +52,12 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
   })
   ctx.log.info('shard finished', { shard: info.shard_id, rows: info.rows, resumedFrom: resumeFrom?.offset ?? 0 })
   return { ...info, resumed_from: resumeFrom?.offset ?? 0 }
+}
+
+export async function filterScoredShard(out: string, scored: ShardInfo, filters: FilterOptions): Promise<ShardInfo> {
+  const info = await filterShard(scored, out, filters)
+  Context.current().log.info('shard filtered', { shard: info.shard_id, rows: info.rows, dropped: info.counters.dropped })
+  return info
 }
 
 export async function announce(runId: string, out: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {

@@ -1,6 +1,8 @@
-// The corpus job as a Temporal workflow: resolve the inputs, fan out one activity per WARC file
-// (bounded), announce each finished shard on Kafka, then write the manifest. Deterministic: no I/O here.
-import { proxyActivities } from '@temporalio/workflow'
+// The corpus job as a Temporal workflow: resolve the inputs, fan out one scoring activity per WARC file
+// (bounded); filter the scored shards (dedup against the run's index, decontamination) one at a time in WARC
+// order, as soon as a shard and every shard before it are scored; announce each final shard on Kafka; then
+// write the manifest. Deterministic: no I/O here.
+import { condition, proxyActivities } from '@temporalio/workflow'
 import type * as activities from './activities.ts'
 import type { ShardInfo } from '../src/pipeline/shard-job.ts'
 import type { CorpusRunInput, CorpusRunResult } from './types.ts'
@@ -8,6 +10,10 @@ import type { CorpusRunInput, CorpusRunResult } from './types.ts'
 const { resolveWarcs, writeRunManifest } = proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 5 },
+})
+const { filterScoredShard } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', maximumAttempts: 20 },
 })
 const { announce } = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
@@ -22,20 +28,30 @@ export async function corpusWorkflow(input: CorpusRunInput): Promise<CorpusRunRe
     retry: { initialInterval: '1 second', maximumAttempts: 20 },
   })
   const warcs = await resolveWarcs(input.input, input.base)
+  const scored: (ShardInfo | undefined)[] = warcs.map(() => undefined)
+  let next = 0
+  const scoreLane = async (): Promise<void> => {
+    while (next < warcs.length) {
+      const i = next++
+      scored[i] = await processWarc({ runId: input.runId, warcPath: warcs[i], out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows, stages: input.stages })
+    }
+  }
   const shards: ShardInfo[] = []
   let announced = 0, alreadyAnnounced = 0
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < warcs.length) {
-      const warcPath = warcs[next++]
-      const info = await processWarc({ runId: input.runId, warcPath, out: input.out, modelUri: input.modelUri, chunkRows: input.chunkRows, stages: input.stages })
+  const filterInOrder = async (): Promise<void> => {
+    for (let i = 0; i < warcs.length; i++) {
+      await condition(() => scored[i] !== undefined)
+      const info = await filterScoredShard(input.out, scored[i]!, input.filters)
       const outcome = await announce(input.runId, input.out, info)
       if (outcome === 'sent') announced++
       else alreadyAnnounced++
       shards.push(info)
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency, warcs.length)) }, lane))
+  await Promise.all([
+    filterInOrder(),
+    ...Array.from({ length: Math.max(1, Math.min(input.concurrency, warcs.length)) }, scoreLane),
+  ])
   const manifestPath = await writeRunManifest(input, shards)
   return {
     runId: input.runId, manifestPath, shards: shards.length,

@@ -1,5 +1,6 @@
 // Plain data passed between the corpus workflow, its activities and the client (no imports with side effects).
 import type { StageOptions } from '../src/pipeline/document.ts'
+import type { FilterOptions } from '../src/pipeline/filter-shard.ts'
 export interface CorpusRunInput {
   runId: string
   input: string
@@ -13,6 +14,7 @@ export interface CorpusRunInput {
   /** How long a silent WARC activity may go before it is retried elsewhere (default 30). */
   heartbeatTimeoutSeconds?: number
   stages: StageOptions
+  filters: FilterOptions
 }
 
 export interface ProcessWarcInput {

@@ -1,6 +1,7 @@
 import { loadModel } from '../fasttext/default-model.ts'
 import { badTotal } from '../pipeline/counters.ts'
 import { DEFAULT_LANGUAGES, type StageOptions } from '../pipeline/document.ts'
+import type { FilterOptions } from '../pipeline/filter-shard.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
 import { runLocal } from '../pipeline/run-local.ts'
 import type { Manifest } from '../shard/manifest.ts'
@@ -10,7 +11,10 @@ const RUN_USAGE = `
 dsmath corpus run --input <file|dir|glob|s3://bucket/prefix|warc.paths.gz> --out <dir|s3://bucket/prefix> [options]
 
 Runs the corpus job in this process (no servers): every WARC response with an HTML payload is extracted,
-scored by the fastText math classifier and written to zstd Parquet shards, one per WARC, plus manifest.json.
+scored by the fastText math classifier (scored/<shard>.parquet, one per WARC); then, shard by shard in WARC
+order, documents with benchmark n-grams are dropped (decontamination) and URL, exact and near-duplicates are
+dropped against the run's persistent index (<out>/_dedup); the result is written to zstd Parquet shards
+(shards/<shard>.parquet), with every drop in reports/<shard>.{decontam,dedup}.jsonl, plus manifest.json.
 
   --input SRC         WARC file, directory, glob, s3:// prefix, or a Common Crawl warc.paths.gz listing
   --base URL          where listing entries are resolved (default s3://commoncrawl/)
@@ -18,6 +22,9 @@ scored by the fastText math classifier and written to zstd Parquet shards, one p
   --model M           fastText .bin model (default: models/math-classifier.bin, trained from sample/seed if absent)
   --languages L,...   languages to keep, lid.176 codes (default en,zh; 'all' keeps every language)
   --prefilter         skip pages without math markup, LaTeX or math vocabulary before extraction
+  --no-dedup          skip URL, exact and near-duplicate removal
+  --no-decontam       skip benchmark decontamination
+  --benchmarks DIR    benchmark sets for decontamination (default: sample/benchmarks)
   --concurrency N     WARC files in flight (default 2)
   --run-id ID         run id recorded in the manifest (default local-<time>)
   --json              print the manifest as JSON on stdout instead of a summary
@@ -27,7 +34,15 @@ export const CORPUS_FLAGS = {
   input: { type: 'string' }, base: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' },
   concurrency: { type: 'string' }, 'run-id': { type: 'string' }, json: { type: 'boolean' },
   languages: { type: 'string' }, prefilter: { type: 'boolean' },
+  'no-dedup': { type: 'boolean' }, 'no-decontam': { type: 'boolean' }, benchmarks: { type: 'string' },
 } as const
+
+export function filterOptions(values: Record<string, unknown>): FilterOptions {
+  return {
+    dedup: !values['no-dedup'], decontam: !values['no-decontam'],
+    ...(typeof values.benchmarks === 'string' ? { benchmarksDir: values.benchmarks } : {}),
+  }
+}
 
 export function stageOptions(values: Record<string, unknown>): StageOptions {
   const langs = values.languages as string | undefined
@@ -46,7 +61,7 @@ export async function corpusRun(argv: string[]): Promise<number> {
   const { model, path: modelPath } = await loadModel(values.model as string | undefined, log)
   const t0 = Date.now()
   const runId = (values['run-id'] as string | undefined) ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: stageOptions(values), log })
+  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: stageOptions(values), filters: filterOptions(values), log })
   if (values.json) process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
   else printSummary(manifest, manifestPath, (Date.now() - t0) / 1000)
   return 0

@@ -1,9 +1,12 @@
-// The local executor: every WARC of --input through the shard job in this process, then the manifest.
+// The local executor: every WARC of --input through the scoring job in this process (a few at a time), each
+// scored shard through the filter phase in WARC order as soon as it and the ones before it are scored, then
+// the manifest.
 import type { FastTextModel } from '../fasttext/model.ts'
 import { buildManifest, writeManifest, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
 import { badTotal } from './counters.ts'
 import { loadModels, type StageOptions } from './document.ts'
+import { DEFAULT_FILTERS, filterShard, type FilterOptions } from './filter-shard.ts'
 import { runShardJob, type ShardInfo } from './shard-job.ts'
 
 export interface LocalRunOptions {
@@ -15,23 +18,47 @@ export interface LocalRunOptions {
   modelPath: string
   concurrency?: number
   stages?: StageOptions
+  filters?: FilterOptions
   log?: (msg: string) => void
 }
 
 export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manifest; manifestPath: string }> {
   const models = await loadModels(opts.model)
-  const shards: ShardInfo[] = []
-  let next = 0, done = 0
-  const worker = async (): Promise<void> => {
+  const scored = opts.warcs.map(() => deferred<ShardInfo>())
+  let next = 0
+  const scoreLane = async (): Promise<void> => {
     while (next < opts.warcs.length) {
-      const warc = opts.warcs[next++]
-      const t0 = Date.now()
-      const info = await runShardJob({ warcPath: warc, outBase: opts.out, models, stages: opts.stages })
-      shards.push(info)
-      opts.log?.(`[${++done}/${opts.warcs.length}] ${basename(warc)}: ${info.counters.records_read} records, ${info.rows} docs, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+      const i = next++
+      try {
+        scored[i].resolve(await runShardJob({ warcPath: opts.warcs[i], outBase: opts.out, models, stages: opts.stages }))
+      } catch (err) {
+        scored[i].reject(err)
+        throw err
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, opts.warcs.length) }, worker))
+  const scoring = Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, opts.warcs.length) }, scoreLane))
+  scoring.catch(() => {}) // a failure also rejects its deferred, which the filter loop reports
+  const shards: ShardInfo[] = []
+  const t0 = Date.now()
+  for (let i = 0; i < opts.warcs.length; i++) {
+    const info = await filterShard(await scored[i].promise, opts.out, opts.filters ?? DEFAULT_FILTERS)
+    shards.push(info)
+    opts.log?.(`[${i + 1}/${opts.warcs.length}] ${basename(opts.warcs[i])}: ${info.counters.records_read} records, ` +
+      `${info.rows} docs, ${dropTotal(info)} dropped, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+  }
+  await scoring
   const manifest = buildManifest(opts.runId, 'local', opts.input, opts.modelPath, shards)
   return { manifest, manifestPath: await writeManifest(opts.out, manifest) }
+}
+
+const dropTotal = (info: ShardInfo): number => Object.values(info.counters.dropped).reduce((a, b) => a + b, 0)
+
+interface Deferred<T> { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void }
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void, reject!: (e: unknown) => void
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+  promise.catch(() => {})
+  return { promise, resolve, reject }
 }

@@ -1,4 +1,4 @@
-// One WARC file -> one Parquet shard, resumable. Rows are staged in chunk files as the file is read;
+// One WARC file -> one scored Parquet shard (scored/<shard>.parquet), resumable. Rows are staged in chunk files as the file is read;
 // after each chunk the caller gets a checkpoint (next record offset, chunks written, counters) to persist
 // (a Temporal heartbeat, or nothing for local runs). A retry given that checkpoint resumes at the offset,
 // keeps the chunks before it, and the final shard holds every record exactly once.
@@ -49,8 +49,14 @@ export function shardIdFor(warcPath: string): string {
   return `${name}-${createHash('sha1').update(warcPath).digest('hex').slice(0, 8)}`
 }
 
+/** The final shard, after the filter phase (filter-shard.ts). */
 export function shardPath(outBase: string, shardId: string): string {
   return joinLocation(outBase, 'shards', `${shardId}.parquet`)
+}
+
+/** The shard as the scoring job writes it: every HTML page with its text and score, before the filter phase. */
+export function scoredShardPath(outBase: string, shardId: string): string {
+  return joinLocation(outBase, 'scored', `${shardId}.parquet`)
 }
 
 /** Where the exactly-once announcement of a shard keeps its state (see events/kafka.ts). */
@@ -110,7 +116,7 @@ async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint, tail:
   for (let i = 0; i < cp.chunks; i++) rows.push(...decodeParquet(await readAll(chunkPath(job.outBase, shardId, i))))
   rows.push(...tail)
   const bytes = encodeParquet(rows)
-  const path = shardPath(job.outBase, shardId)
+  const path = scoredShardPath(job.outBase, shardId)
   await writeObject(path, bytes)
   await removePrefix(joinLocation(job.outBase, '_staging', shardId) + '/')
   return {
