@@ -57,7 +57,7 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
 export async function filterScoredShard(out: string, scored: ShardInfo, filters: FilterOptions): Promise<ShardInfo> {
   const info = await filterShard(scored, out, filters)
   Context.current().log.info('shard filtered', { shard: info.shard_id, rows: info.rows, dropped: info.counters.dropped })
-  return info
+  return { ...scored, ...info } // keeps what the scoring activity recorded beyond ShardInfo (resumed_from)
 }
 
 export async function announce(runId: string, out: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {
