@@ -18,6 +18,7 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   shards stats      rows, tokens, score histogram and top domains of a shard set
   sample-crawl      write a realistic labelled crawl from the real pages in sample/crawl
   recall run        the domain-level recall loop (local executor)
+  grade --jsonl     grade final answers: {"id","response","reference"} lines in, {"id","answer","correct"} out
   demo              run the corpus job on the sample data in the repo
 `
 
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'shards stats': async () => (await import('./shards.ts')).shardsStats,
   'sample-crawl': async () => (await import('./recall.ts')).sampleCrawl,
   'recall run': async () => (await import('./recall.ts')).recallRun,
+  grade: async () => (await import('./grade.ts')).gradeCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {
