@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader clean
 
 all: install
 
@@ -70,6 +70,10 @@ bench-warc: deps bench-deps
 
 bench-prefilter: deps
 	npx tsx bench/prefilter.ts
+
+# dsmath grade vs Python math-verify on answer pairs drawn from MATH solutions: agreement and throughput.
+bench-grader: deps bench-deps
+	npx tsx bench/grader.ts
 
 clean:
 	rm -rf out models .infra

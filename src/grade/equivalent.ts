@@ -4,7 +4,8 @@
 // unknowns by evaluating both at random points, where symbolic simplification would be slow and incomplete.
 import { ComputeEngine, type Expression } from '@cortex-js/compute-engine'
 
-const RELATIVE_TOLERANCE = 1e-6
+// Floats computed by the CAS are good to ~1e-15; 1e-9 still tells 28121600 from 28121601.
+const RELATIVE_TOLERANCE = 1e-9
 const RANDOM_POINTS = 4
 // Longer answers are compared as strings only: a CAS on pasted paragraphs is slow and never decides anything.
 const MAX_CAS_LENGTH = 300
@@ -33,6 +34,7 @@ function sameNumber(a: string, b: string): boolean | undefined {
 
 export function close(x: number, y: number): boolean {
   if (!Number.isFinite(x) || !Number.isFinite(y)) return x === y
+  if (Number.isSafeInteger(x) && Number.isSafeInteger(y)) return x === y
   return Math.abs(x - y) <= RELATIVE_TOLERANCE * Math.max(1, Math.abs(x), Math.abs(y))
 }
 
@@ -129,7 +131,7 @@ function sameEquation(a: string, b: string): boolean | undefined {
 function sameExpression(a: string, b: string): boolean {
   if (a.length > MAX_CAS_LENGTH || b.length > MAX_CAS_LENGTH) return false
   try {
-    const ea = ce().parse(a), eb = ce().parse(b)
+    const ea = ce().parse(unscientific(a)), eb = ce().parse(unscientific(b))
     if (!ea.isValid || !eb.isValid) return false
     const unknowns = [...new Set([...ea.unknowns, ...eb.unknowns])]
     if (unknowns.length === 0) return sameValue(ea, eb)
@@ -139,10 +141,14 @@ function sameExpression(a: string, b: string): boolean {
   }
 }
 
+/** "4e+7p" is 4 times e plus 7p in an answer, where the engine would read the float 4e+7. */
+const unscientific = (latex: string): string => latex.replace(/(\d)e(?=[-+]?\d)/g, '$1\\cdot e')
+
 function sameValue(a: Expression, b: Expression): boolean {
   const va = numericValue(a), vb = numericValue(b)
-  if (va && vb) return close(va.re, vb.re) && close(va.im, vb.im)
-  // Sets, intervals, tuples and other non-numbers: the engine's own structural equality.
+  const finite = (v: { re: number; im: number } | undefined): boolean => !!v && Number.isFinite(v.re) && Number.isFinite(v.im)
+  if (finite(va) && finite(vb)) return close(va!.re, vb!.re) && close(va!.im, vb!.im)
+  // Sets, intervals, tuples, numbers past double range (3^{2007}): the engine's own exact equality.
   return a.isSame(b) || a.isEqual(b) === true
 }
 

@@ -108,3 +108,20 @@ describe('grading responses against real references', () => {
     expect(nextRight).toBeLessThan(10)
   })
 })
+
+describe('cases the bench found', () => {
+  it('tells large integers and numbers past double range apart', () => {
+    expect(equivalentAnswers('28121600', '28121601')).toBe(false)
+    expect(equivalentAnswers('3^{2007}', '3^{2008}')).toBe(false)
+    expect(equivalentAnswers('3^{2007}', '3^{2007}')).toBe(true)
+  })
+
+  it('reads "4e" in an answer as 4 times e, not a float exponent', () => {
+    expect(equivalentAnswers('7p+4e', '4e + 7p')).toBe(true)
+  })
+
+  it('keeps number bases apart', () => {
+    expect(equivalentAnswers('40_9', '40_{10}')).toBe(false)
+    expect(equivalentAnswers('1101_4', '1101_{4}')).toBe(true)
+  })
+})
