@@ -37,7 +37,8 @@ pages under the reviewed math paths to the seed, and retrains, until --stop-over
   --max-iterations N     (default 5)      --stop-overlap F (default 0.98)
   --domain-share F       (default 0.1)    --min-score F    (default 0.5)
   --token-budget N       keep the top pages up to N tokens (default: no limit)
-  --epoch N              classifier epochs (default 3, the paper's, sized for 1M seed examples)
+  --epoch N              classifier epochs (default 5: the paper's 3 are sized for ~1M seed examples)
+  --lr F                 classifier learning rate (default 0.1, the paper's)
   --json                 print the summary as JSON
 Writes DIR/collection.parquet, DIR/report.json and DIR/report.html (plots).
 `
@@ -66,7 +67,7 @@ export async function recallRun(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     input: { type: 'string' }, out: { type: 'string' }, labels: { type: 'string' }, 'review-rules': { type: 'string' }, json: { type: 'boolean' },
     'max-iterations': { type: 'string' }, 'stop-overlap': { type: 'string' }, 'domain-share': { type: 'string' }, 'min-score': { type: 'string' },
-    'token-budget': { type: 'string' }, seed: { type: 'string' }, epoch: { type: 'string' },
+    'token-budget': { type: 'string' }, seed: { type: 'string' }, epoch: { type: 'string' }, lr: { type: 'string' },
   }, RUN_USAGE)
   const out = required(values, 'out')
   if (!values['review-rules']) throw new UsageError('missing --review-rules (the review page and terminal review come with recall submit)')
@@ -83,7 +84,10 @@ export async function recallRun(argv: string[]): Promise<number> {
     maxIterations: intFlag(values, 'max-iterations', 5, 1), stopOverlap: floatFlag(values, 'stop-overlap', 0.98),
     domainShare: floatFlag(values, 'domain-share', 0.1), minScore: floatFlag(values, 'min-score', 0.5),
     tokenBudget: values['token-budget'] === undefined ? undefined : intFlag(values, 'token-budget', 0, 1),
-    trainParams: values.epoch === undefined ? undefined : { epoch: intFlag(values, 'epoch', 3, 1) },
+    trainParams: {
+      ...(values.epoch === undefined ? {} : { epoch: intFlag(values, 'epoch', 3, 1) }),
+      ...(values.lr === undefined ? {} : { lr: Number(values.lr) }),
+    },
   })
   const runId = `recall-${new Date().toISOString().replace(/[:.]/g, '-')}`
   const summary = { run_id: runId, pages_in_pool: pool.length, converged: result.converged, seconds: (Date.now() - t0) / 1000, iterations: result.iterations, collection: joinLocation(out, 'collection.parquet'), report: joinLocation(out, 'report.html') }

@@ -2,6 +2,7 @@
 // URL paths, math grouped under paths of mixed domains, written as gzip WARCs with request, response and
 // metadata records, plus labels.tsv (url TAB math|other) and review-rules.yaml (the true math paths).
 // Deterministic for a seed.
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -57,6 +58,12 @@ export function samplePages(seed: number, limit?: number): CrawlPage[] {
   return limit ? chosen.slice(0, limit) : chosen
 }
 
+/** A UUID-shaped name derived from `key`, so the same seed writes the same bytes. */
+function uuidFrom(key: string): string {
+  const h = createHash('sha1').update(key).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
 export async function writeSampleCrawl(outDir: string, seed = 1, limit?: number, perWarc = 100): Promise<{ pages: number; warcs: string[] }> {
   const pages = samplePages(seed, limit)
   await mkdir(join(outDir, 'warc'), { recursive: true })
@@ -66,9 +73,10 @@ export async function writeSampleCrawl(outDir: string, seed = 1, limit?: number,
     pages.slice(w * perWarc, (w + 1) * perWarc).forEach((p, k) => {
       const date = new Date(Date.UTC(2024, 4, 1 + w, 0, 0, k)).toISOString().replace(/\.\d+Z$/, 'Z')
       const u = new URL(p.url)
-      members.push(gzipRecord({ type: 'request', targetUri: p.url, date, contentType: 'application/http; msgtype=request', block: `GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: dsmath-sample-crawl\r\n\r\n` }))
-      members.push(gzipRecord({ type: 'response', targetUri: p.url, date, contentType: 'application/http; msgtype=response', block: httpResponseBlock(p.html) }))
-      members.push(gzipRecord({ type: 'metadata', targetUri: p.url, date, contentType: 'application/warc-fields', block: `fetchTimeMs: ${50 + (k % 400)}\r\n` }))
+      const recordId = (type: string): string => `<urn:uuid:${uuidFrom(`${seed}/${type}/${p.url}`)}>`
+      members.push(gzipRecord({ type: 'request', recordId: recordId('request'), targetUri: p.url, date, contentType: 'application/http; msgtype=request', block: `GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: dsmath-sample-crawl\r\n\r\n` }))
+      members.push(gzipRecord({ type: 'response', recordId: recordId('response'), targetUri: p.url, date, contentType: 'application/http; msgtype=response', block: httpResponseBlock(p.html) }))
+      members.push(gzipRecord({ type: 'metadata', recordId: recordId('metadata'), targetUri: p.url, date, contentType: 'application/warc-fields', block: `fetchTimeMs: ${50 + (k % 400)}\r\n` }))
     })
     const path = join(outDir, 'warc', `sample-crawl-${String(w).padStart(5, '0')}.warc.gz`)
     await writeFile(path, Buffer.concat(members))
