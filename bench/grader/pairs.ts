@@ -11,7 +11,7 @@ type Rewrite = (answer: string) => string | null
 
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/
 // "15,\!000": a number with thousands separators, not a list to respace or reorder.
-const GROUPED_NUMBER = /^(\\\$)?\d{1,3}(,(\\!)?\d{3})+(\.\d+)?$/
+const GROUPED_NUMBER = /^(\\\$)?\d{1,3}(,\s*(\\!)?\s*\d{3})+(\.\d+)?$/
 const SIMPLE_FRACTION = /^(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}$/
 
 const EQUIVALENT: Record<string, Rewrite> = {

@@ -148,7 +148,9 @@ function sameValue(a: Expression, b: Expression): boolean {
   const va = numericValue(a), vb = numericValue(b)
   const finite = (v: { re: number; im: number } | undefined): boolean => !!v && Number.isFinite(v.re) && Number.isFinite(v.im)
   if (finite(va) && finite(vb)) return close(va!.re, vb!.re) && close(va!.im, vb!.im)
-  // Sets, intervals, tuples, numbers past double range (3^{2007}): the engine's own exact equality.
+  // Past double range (3^{2007}, 2^{2^{100}}) the engine's own comparisons round too: only the same form counts.
+  if (va || vb) return a.isSame(b)
+  // Sets, intervals, tuples: the engine's own structural equality.
   return a.isSame(b) || a.isEqual(b) === true
 }
 

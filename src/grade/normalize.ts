@@ -21,6 +21,7 @@ export function normalizeAnswer(raw: string): string {
   s = stripAssignment(s)
   s = fixShorthands(s)
   s = removeSpaces(s)
+  s = s.replace(/^(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?)(%?)$/, (_, n: string, pct: string) => n.replace(/,/g, '') + pct)
   s = s.replace(/^\{([^{}]*)\}$/, '$1')
   return s.replace(/(\\\\|,|\.)+$/, '')
 }
@@ -63,7 +64,6 @@ function fixShorthands(s: string): string {
   s = s.replace(/^(-?)(\d+)\s*\/\s*(\d+)$/, '$1\\frac{$2}{$3}')
   s = s.replace(/(^|[^\d.])\.(\d)/g, '$10.$2')
   s = s.replace(/(\d+)\.0+(?=$|[^\d])/g, '$1').replace(/(\d+\.\d*?[1-9])0+(?=$|[^\d])/g, '$1')
-  s = s.replace(/^(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?)(%?)$/, (_, n: string, pct: string) => n.replace(/,/g, '') + pct)
   s = s.replace(/(\d)\{,\}(\d{3})/g, '$1$2')
   s = s.replace(/\binfinity\b/g, '\\infty').replace(/\\inf\b/g, '\\infty')
   return s.replace(/\\cdot\s*(?=[a-zA-Z\\(])/g, '\\cdot ')

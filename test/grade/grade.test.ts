@@ -46,7 +46,7 @@ describe('normalisation (DeepSeekMath strip_string and more)', () => {
     ['575\\text{ students}', '575'], ['864 \\mbox{ inches}^2', '864'], ['12\\text{ square units}', '12'], ['44\\%', '44%'],
     ['x \\in [-2,7]', '[-2,7]'], ['x = -10', '-10'], ['\\text{Evelyn}', 'Evelyn'], ['.5', '0.5'], ['\\$0.50', '0.5'],
     ['8{,}880', '8880'], ['19 \\text{ and }43', '19,43'], ['\\sqrt 5', '\\sqrt{5}'], ['1/2', '\\frac{1}{2}'], ['14 \\pi', '14\\pi'],
-    ['7.', '7'], ['12 cm', '12'], ['5 inches.', '5'],
+    ['7.', '7'], ['12 cm', '12'], ['11,\\! 111,\\! 111,\\! 100', '11111111100'], ['5 inches.', '5'],
   ])('%s -> %s', (raw, normal) => {
     expect(normalizeAnswer(raw)).toBe(normal)
   })
@@ -114,6 +114,7 @@ describe('cases the bench found', () => {
     expect(equivalentAnswers('28121600', '28121601')).toBe(false)
     expect(equivalentAnswers('3^{2007}', '3^{2008}')).toBe(false)
     expect(equivalentAnswers('3^{2007}', '3^{2007}')).toBe(true)
+    expect(equivalentAnswers('2^{2^{100}}', '2^{2^{101}}')).toBe(false)
   })
 
   it('reads "4e" in an answer as 4 times e, not a float exponent', () => {
