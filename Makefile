@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader k8s-check k8s-check-build clean
 
 all: install
 
@@ -48,9 +48,18 @@ infra-down:
 	bash infra/down.sh
 
 # Installs everything, starts the dev services, runs every test, stops the services.
-test: install infra-install typecheck
+test: install infra-install typecheck k8s-check
 	@bash infra/up.sh
 	@set -o pipefail; status=0; npx vitest run || status=$$?; bash infra/down.sh; exit $$status
+
+# Renders every k8s/overlays/* in-process with kustomize and validates each object offline: strict
+# decoding into the Kubernetes API types, and policy (limits, probes, non-root, no secret values). The
+# checker (k8s/check, Go) is built once into ~/.cache/dsmath, keyed by a hash of its sources.
+k8s-check:
+	@bin="$$(bash k8s/check/build.sh)" && "$$bin" --root k8s
+
+k8s-check-build:
+	@bash k8s/check/build.sh >/dev/null
 
 test-unit: install
 	npx vitest run --project unit
