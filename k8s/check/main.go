@@ -119,7 +119,7 @@ func run(args []string) int {
 		objs, err := render(rootAbs, dirAbs, overlay)
 		if err != nil {
 			renderFailed++
-			fmt.Printf("FAIL  %-14s kustomize build failed: %v\n", overlay, err)
+			fmt.Printf("FAIL  %-14s kustomize build failed: %s\n", overlay, strings.Join(strings.Fields(err.Error()), " "))
 			continue
 		}
 		checkAll(objs)
