@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { writeSampleCrawl } from '../recall/sample-crawl.ts'
-import { loadPool, runRecall, type DomainStat } from '../recall/loop.ts'
-import { reportHtml } from '../recall/report.ts'
-import { loadReviewRules, ruleMatches } from '../recall/rules.ts'
+import { runRecallLocal } from '../recall/loop.ts'
+import { writeRecallReport } from '../recall/report.ts'
+import { loadReviewRules, rulesForDomains } from '../recall/rules.ts'
+import type { DomainStat, RecallParams } from '../recall/steps.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
-import { writeDocs } from '../pipeline/docio.ts'
-import { joinLocation } from '../storage/location.ts'
-import { writeObject } from '../storage/store.ts'
 import { intFlag, log, parse, required, UsageError } from './args.ts'
 
 const SAMPLE_USAGE = `
@@ -40,7 +38,9 @@ pages under the reviewed math paths to the seed, and retrains, until --stop-over
   --epoch N              classifier epochs (default 5: the paper's 3 are sized for ~1M seed examples)
   --lr F                 classifier learning rate (default 0.1, the paper's)
   --json                 print the summary as JSON
-Writes DIR/collection.parquet, DIR/report.json and DIR/report.html (plots).
+  --run-id ID            run id in the report (default recall-<time>)
+Writes DIR/iterations/<k>/ (model, scores, collection.parquet, pages added to the seed), DIR/report.json and
+DIR/report.html (plots).
 `
 
 function floatFlag(values: Record<string, unknown>, name: string, fallback: number): number {
@@ -51,7 +51,7 @@ function floatFlag(values: Record<string, unknown>, name: string, fallback: numb
   return n
 }
 
-async function loadLabels(path: string): Promise<Map<string, string>> {
+export async function loadLabels(path: string): Promise<Map<string, string>> {
   const text = await readFile(path, 'utf8').catch(() => { throw new Error(`--labels ${path}: cannot read the file`) })
   const labels = new Map<string, string>()
   for (const [i, line] of text.split('\n').entries()) {
@@ -63,38 +63,39 @@ async function loadLabels(path: string): Promise<Map<string, string>> {
   return labels
 }
 
-export async function recallRun(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    input: { type: 'string' }, out: { type: 'string' }, labels: { type: 'string' }, 'review-rules': { type: 'string' }, json: { type: 'boolean' },
-    'max-iterations': { type: 'string' }, 'stop-overlap': { type: 'string' }, 'domain-share': { type: 'string' }, 'min-score': { type: 'string' },
-    'token-budget': { type: 'string' }, seed: { type: 'string' }, epoch: { type: 'string' }, lr: { type: 'string' },
-  }, RUN_USAGE)
-  const out = required(values, 'out')
-  if (!values['review-rules']) throw new UsageError('missing --review-rules (the review page and terminal review come with recall submit)')
-  const rules = await loadReviewRules(String(values['review-rules']))
-  const labels = values.labels ? await loadLabels(String(values.labels)) : undefined
-  const warcs = await resolveInputs(required(values, 'input'))
-  const t0 = Date.now()
-  const pool = await loadPool(warcs)
-  log(`pool: ${pool.length} HTML pages from ${warcs.length} WARCs`)
-  const review = async (domains: DomainStat[]): Promise<string[]> =>
-    rules.math.filter((r) => domains.some((d) => d.sample_urls.some((u) => ruleMatches(r, u))))
-  const result = await runRecall(pool, {
-    warcs, review, labels, log, seed: intFlag(values, 'seed', 1),
+export const RECALL_FLAGS = {
+  input: { type: 'string' }, out: { type: 'string' }, labels: { type: 'string' }, 'review-rules': { type: 'string' }, json: { type: 'boolean' },
+  'max-iterations': { type: 'string' }, 'stop-overlap': { type: 'string' }, 'domain-share': { type: 'string' }, 'min-score': { type: 'string' },
+  'token-budget': { type: 'string' }, seed: { type: 'string' }, epoch: { type: 'string' }, lr: { type: 'string' }, 'run-id': { type: 'string' },
+} as const
+
+export function recallParams(values: Record<string, unknown>): RecallParams {
+  return {
+    seed: intFlag(values, 'seed', 1),
     maxIterations: intFlag(values, 'max-iterations', 5, 1), stopOverlap: floatFlag(values, 'stop-overlap', 0.98),
     domainShare: floatFlag(values, 'domain-share', 0.1), minScore: floatFlag(values, 'min-score', 0.5),
-    tokenBudget: values['token-budget'] === undefined ? undefined : intFlag(values, 'token-budget', 0, 1),
+    ...(values['token-budget'] === undefined ? {} : { tokenBudget: intFlag(values, 'token-budget', 0, 1) }),
     trainParams: {
       ...(values.epoch === undefined ? {} : { epoch: intFlag(values, 'epoch', 3, 1) }),
       ...(values.lr === undefined ? {} : { lr: Number(values.lr) }),
     },
-  })
-  const runId = `recall-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  const summary = { run_id: runId, pages_in_pool: pool.length, converged: result.converged, seconds: (Date.now() - t0) / 1000, iterations: result.iterations, collection: joinLocation(out, 'collection.parquet'), report: joinLocation(out, 'report.html') }
-  await writeDocs(summary.collection, result.collection.map((p) => ({ url: p.url, domain: p.domain, text: p.text, math_score: p.math_score, lang: '', lang_score: 0 })))
-  await writeObject(joinLocation(out, 'report.json'), JSON.stringify(summary, null, 2) + '\n')
-  await writeObject(summary.report, reportHtml(runId, result.iterations))
+  }
+}
+
+export async function recallRun(argv: string[]): Promise<number> {
+  const { values } = parse(argv, RECALL_FLAGS, RUN_USAGE)
+  const out = required(values, 'out')
+  if (!values['review-rules']) throw new UsageError('missing --review-rules (a person reviews through recall submit: dsmath review serve, or review list|mark|submit)')
+  const rules = await loadReviewRules(String(values['review-rules']))
+  const labels = values.labels ? await loadLabels(String(values.labels)) : undefined
+  const params = recallParams(values)
+  const warcs = await resolveInputs(required(values, 'input'))
+  const t0 = Date.now()
+  const review = async (domains: DomainStat[]): Promise<string[]> => rulesForDomains(rules.math, domains)
+  const result = await runRecallLocal({ warcs, out, params, review, labels, log })
+  const runId = (values['run-id'] as string | undefined) ?? `recall-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  const summary = await writeRecallReport(out, runId, result, (Date.now() - t0) / 1000)
   if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
-  else process.stdout.write(`${result.iterations.length} iterations, ${result.converged ? 'converged' : 'stopped at the maximum'}; ${result.collection.length} pages collected\n  ${summary.collection}\n  ${summary.report}\n`)
+  else process.stdout.write(`${result.iterations.length} iterations, ${result.converged ? 'converged' : 'stopped at the maximum'}; ${summary.pages_collected} pages collected\n  ${summary.collection}\n  ${summary.report}\n`)
   return 0
 }

@@ -1,8 +1,34 @@
-// The recall run's report: report.json and report.html with plots (SVG, no dependencies).
+// The recall run's report: report.json (the summary `recall run --json` prints) and report.html with plots
+// (SVG, no dependencies).
 import { barChartSvg } from '../shard/plot.ts'
-import type { IterationReport } from './loop.ts'
+import { joinLocation } from '../storage/location.ts'
+import { writeObject } from '../storage/store.ts'
+import type { IterationReport, RecallResult } from './loop.ts'
+import { collectionPath } from './steps.ts'
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+
+export interface RecallSummary {
+  run_id: string
+  pages_in_pool: number
+  converged: boolean
+  seconds: number
+  iterations: IterationReport[]
+  pages_collected: number
+  collection: string
+  report: string
+}
+
+export async function writeRecallReport(out: string, runId: string, result: RecallResult, seconds: number): Promise<RecallSummary> {
+  const summary: RecallSummary = {
+    run_id: runId, pages_in_pool: result.pool, converged: result.converged, seconds, iterations: result.iterations,
+    pages_collected: result.iterations.at(-1)?.pages_collected ?? 0,
+    collection: collectionPath(out, result.finalIteration), report: joinLocation(out, 'report.html'),
+  }
+  await writeObject(joinLocation(out, 'report.json'), JSON.stringify(summary, null, 2) + '\n')
+  await writeObject(summary.report, reportHtml(runId, result.iterations))
+  return summary
+}
 
 export function reportHtml(runId: string, iterations: IterationReport[]): string {
   const its = iterations.map((i) => `#${i.iteration}`)

@@ -43,3 +43,8 @@ export function ruleMatches(rule: string, url: string): boolean {
 export function isMathUrl(rules: string[], url: string): boolean {
   return rules.some((r) => ruleMatches(r, url))
 }
+
+/** The rules that concern the domains under review: those matching one of their sampled URLs. */
+export function rulesForDomains(rules: string[], domains: { sample_urls: string[] }[]): string[] {
+  return rules.filter((r) => domains.some((d) => d.sample_urls.some((u) => ruleMatches(r, u))))
+}
