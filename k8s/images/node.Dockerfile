@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The TypeScript services and workers: `dsmath worker`, `dsmath registry serve`, `dsmath corpus submit`,
+# `dsmath {pretrain,sft,reward,grpo} serve`. Node 24, run as uid 1000, no build step (tsx at run time).
+# Build from the repository root:
+#   docker build -f k8s/images/node.Dockerfile -t dsmath/node:0.1.0 .
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Production dependencies only (no compiler needed: the native and wasm packages ship prebuilt).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# `npm ci` rejects this lock (vite lists an optional Windows-only package the registry does not serve),
+# so install against the lock as the Makefile does.
+RUN npm install --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+COPY workflows ./workflows
+COPY services ./services
+COPY schemas ./schemas
+# Classifier seed, bundled benchmark sets for decontamination, the recall sample crawl.
+COPY sample ./sample
+# models/ and /tmp are the only paths written at run time (emptyDir volumes in k8s: the root FS is read-only).
+RUN mkdir -p models && chown 1000:1000 models
+# The base image's `node` user (uid 1000), named by number so that runAsNonRoot can verify it.
+USER 1000:1000
+ENTRYPOINT ["node", "/app/bin/dsmath.js"]
+CMD ["--help"]
