@@ -1,10 +1,11 @@
-// The corpus Temporal worker: registers the workflow bundle and the activities on the task queue.
+// The dsmath Temporal worker: registers the workflow bundle (corpus and recall) and their activities on the task queue.
 import { fileURLToPath } from 'node:url'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import * as activities from './activities.ts'
+import * as corpusActivities from './activities.ts'
+import * as recallActivities from './recall-activities.ts'
 import { CORPUS_TASK_QUEUE } from './types.ts'
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./corpus.ts', import.meta.url))
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url))
 
 export function temporalAddress(): string {
   return process.env.DSMATH_TEMPORAL_ADDRESS ?? '127.0.0.1:7233'
@@ -33,7 +34,7 @@ export async function createCorpusWorker(opts: {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? CORPUS_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities,
+    activities: { ...corpusActivities, ...recallActivities },
     maxConcurrentActivityTaskExecutions: opts.maxActivities ?? 4,
   })
 }

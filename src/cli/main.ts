@@ -18,6 +18,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   shards stats      rows, tokens, score histogram and top domains of a shard set
   sample-crawl      write a realistic labelled crawl from the real pages in sample/crawl
   recall run        the domain-level recall loop (local executor)
+  recall submit     the recall loop as a Temporal workflow; recall status RUN shows its progress
+  review            review domains of a recall run: list, mark, submit, serve (a web page)
   grade --jsonl     grade final answers: {"id","response","reference"} lines in, {"id","answer","correct"} out
   demo              run the corpus job on the sample data in the repo
 `
@@ -44,6 +46,9 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'shards stats': async () => (await import('./shards.ts')).shardsStats,
   'sample-crawl': async () => (await import('./recall.ts')).sampleCrawl,
   'recall run': async () => (await import('./recall.ts')).recallRun,
+  'recall submit': async () => (await import('./recall-temporal.ts')).recallSubmit,
+  'recall status': async () => (await import('./recall-temporal.ts')).recallStatusCommand,
+  review: async () => (await import('./review.ts')).reviewCommand,
   grade: async () => (await import('./grade.ts')).gradeCommand,
 }
 

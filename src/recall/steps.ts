@@ -48,9 +48,20 @@ export const DEFAULT_RECALL_PARAMS: RecallParams = { maxIterations: 5, stopOverl
 export interface PoolPage { url: string; domain: string; text: string; tokens: number }
 export interface ScoredPage extends PoolPage { math_score: number }
 
-export interface DomainStat { domain: string; pages: number; collected: number; share: number; sample_urls: string[] }
+export interface DomainStat {
+  domain: string
+  pages: number
+  collected: number
+  share: number
+  /** Up to 50 of its URLs, for the reviewer's path tree. */
+  sample_urls: string[]
+  /** Its pages' math_score in ten bins (0-0.1, ..., 0.9-1), when scored. */
+  score_histogram?: number[]
+}
 
 export interface CollectResult {
+  /** Distinct pages scored (the pool). */
+  pages_scored: number
   pages_collected: number
   tokens_collected: number
   overlap_with_previous: number | null
@@ -176,6 +187,7 @@ export async function collectStep(out: string, k: number, warcs: string[], param
   const previous = k > 1 ? await collectedUrls(out, k - 1) : null
   const reviewed = new Set(reviewedDomains)
   return {
+    pages_scored: scored.length,
     pages_collected: collection.length,
     tokens_collected: collection.reduce((n, p) => n + p.tokens, 0),
     overlap_with_previous: previous ? [...urls].filter((u) => previous.has(u)).length / Math.max(1, urls.size) : null,
@@ -223,8 +235,8 @@ export function collect<T extends PoolPage & { math_score: number }>(scored: T[]
   return out
 }
 
-export function domainStats(pool: PoolPage[], collected: Set<string>): DomainStat[] {
-  const byDomain = new Map<string, PoolPage[]>()
+export function domainStats(pool: (PoolPage & { math_score?: number })[], collected: Set<string>): DomainStat[] {
+  const byDomain = new Map<string, (PoolPage & { math_score?: number })[]>()
   for (const p of pool) {
     const list = byDomain.get(p.domain)
     if (list) list.push(p)
@@ -232,8 +244,18 @@ export function domainStats(pool: PoolPage[], collected: Set<string>): DomainSta
   }
   return [...byDomain].map(([domain, pages]) => {
     const got = pages.filter((p) => collected.has(p.url))
-    return { domain, pages: pages.length, collected: got.length, share: got.length / pages.length, sample_urls: pages.slice(0, 50).map((p) => p.url) }
+    const scores = pages.flatMap((p) => (p.math_score === undefined ? [] : [p.math_score]))
+    return {
+      domain, pages: pages.length, collected: got.length, share: got.length / pages.length, sample_urls: spread(pages, 50).map((p) => p.url),
+      ...(scores.length ? { score_histogram: histogram(scores) } : {}),
+    }
   }).sort((a, b) => b.share - a.share || a.domain.localeCompare(b.domain))
+}
+
+/** Up to n items evenly spaced through the list (so a sample covers every path, not the alphabet's start). */
+function spread<T>(items: T[], n: number): T[] {
+  if (items.length <= n) return items
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)])
 }
 
 function quality(collected: Set<string>, labels: Map<string, string>): { recall: number; precision: number } {

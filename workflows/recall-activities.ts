@@ -1,0 +1,56 @@
+// Activities of the recall workflow: each body calls one step of src/recall/steps.ts. Scoring heartbeats.
+import { Context } from '@temporalio/activity'
+import { loadLabels } from '../src/cli/recall.ts'
+import { INITIAL_SEED_SIZE, type IterationReport } from '../src/recall/loop.ts'
+import { writeRecallReport, type RecallSummary } from '../src/recall/report.ts'
+import { rulesForDomains } from '../src/recall/rules.ts'
+import {
+  collectStep, extendSeedStep, loadPool, scoreStep, trainStep,
+  type CollectResult, type DomainStat, type PoolPage, type RecallParams,
+} from '../src/recall/steps.ts'
+
+// The pool is read from the WARCs once per worker process and run (pages are needed to train and to extend
+// the seed); a restarted worker reads it again.
+const pools = new Map<string, Promise<PoolPage[]>>()
+function poolOf(warcs: string[]): Promise<PoolPage[]> {
+  const key = warcs.join('\n')
+  let pool = pools.get(key)
+  if (!pool) {
+    pool = loadPool(warcs)
+    pool.catch(() => pools.delete(key))
+    pools.clear() // one run's pool at a time
+    pools.set(key, pool)
+  }
+  return pool
+}
+
+export async function recallInitialSeedSize(): Promise<number> {
+  return INITIAL_SEED_SIZE()
+}
+
+export async function recallTrain(a: { out: string; k: number; warcs: string[]; marked: string[]; params: RecallParams }): Promise<string> {
+  return trainStep(a.out, a.k, await poolOf(a.warcs), a.marked, a.params)
+}
+
+export async function recallScoreWarc(a: { out: string; k: number; warc: string }): Promise<number> {
+  const ctx = Context.current()
+  return scoreStep(a.out, a.k, a.warc, (n) => ctx.heartbeat(n))
+}
+
+export async function recallCollect(a: { out: string; k: number; warcs: string[]; params: RecallParams; reviewed: string[]; labelsPath?: string }): Promise<CollectResult> {
+  const labels = a.labelsPath ? await loadLabels(a.labelsPath) : undefined
+  return collectStep(a.out, a.k, a.warcs, a.params, a.reviewed, labels)
+}
+
+export async function recallApplyRules(rules: string[], domains: DomainStat[]): Promise<string[]> {
+  return rulesForDomains(rules, domains)
+}
+
+export async function recallExtendSeed(a: { out: string; k: number; warcs: string[]; marked: string[] }): Promise<number> {
+  return extendSeedStep(a.out, a.k, await poolOf(a.warcs), a.marked)
+}
+
+export async function recallReport(a: { out: string; runId: string; iterations: IterationReport[]; converged: boolean }): Promise<RecallSummary> {
+  const pool = a.iterations.at(-1)?.pages_scored ?? 0
+  return writeRecallReport(a.out, a.runId, { iterations: a.iterations, converged: a.converged, pool, finalIteration: a.iterations.length }, 0)
+}
