@@ -31,12 +31,23 @@ kafka_jars() {
   log "kafka 4.1.1: fetched in $((SECONDS - t0)) s"
 }
 
-want=${*:-temporal kafka s3}
+chromium_browser() { # for the review page's browser test (Playwright drives Debian's Chromium)
+  if command -v chromium >/dev/null; then log "chromium: $(chromium --version 2>/dev/null | head -1)"; return; fi
+  command -v apt-get >/dev/null || { echo "infra: chromium is required (Debian package chromium)" >&2; exit 1; }
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "chromium: installing the Debian package"
+  local t0=$SECONDS
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  log "chromium: installed in $((SECONDS - t0)) s"
+}
+
+want=${*:-temporal kafka s3 chromium}
 for w in $want; do
   case $w in
     temporal) go_build temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" ;;
     s3) go_build versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" ;;
     kafka) kafka_jars ;;
-    *) echo "infra/install.sh: unknown service '$w' (temporal, kafka, s3)" >&2; exit 2 ;;
+    chromium) chromium_browser ;;
+    *) echo "infra/install.sh: unknown service '$w' (temporal, kafka, s3, chromium)" >&2; exit 2 ;;
   esac
 done

@@ -24,22 +24,46 @@ function poolOf(warcs: string[]): Promise<PoolPage[]> {
   return pool
 }
 
+/**
+ * Heartbeats every few seconds while `work` runs, so a killed worker's activity is retried after the heartbeat
+ * timeout rather than its start-to-close timeout. (fastText training blocks the event loop while it runs, and the
+ * workflow gives training a longer heartbeat timeout.)
+ */
+async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current()
+  ctx.heartbeat()
+  const timer = setInterval(() => ctx.heartbeat(), 2000)
+  try {
+    return await work()
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 export async function recallInitialSeedSize(): Promise<number> {
   return INITIAL_SEED_SIZE()
 }
 
 export async function recallTrain(a: { out: string; k: number; warcs: string[]; marked: string[]; params: RecallParams }): Promise<string> {
-  return trainStep(a.out, a.k, await poolOf(a.warcs), a.marked, a.params)
+  return keepAlive(async () => trainStep(a.out, a.k, await poolOf(a.warcs), a.marked, a.params))
 }
+
+/** Fault injection for tests and chaos runs: a pause after every page scored, in milliseconds. */
+const pageDelayMs = Number(process.env.DSMATH_FAULT_RECORD_DELAY_MS ?? 0)
 
 export async function recallScoreWarc(a: { out: string; k: number; warc: string }): Promise<number> {
   const ctx = Context.current()
-  return scoreStep(a.out, a.k, a.warc, (n) => ctx.heartbeat(n))
+  return scoreStep(a.out, a.k, a.warc, async (n) => {
+    ctx.heartbeat(n)
+    if (pageDelayMs > 0) await ctx.sleep(pageDelayMs)
+  })
 }
 
 export async function recallCollect(a: { out: string; k: number; warcs: string[]; params: RecallParams; reviewed: string[]; labelsPath?: string }): Promise<CollectResult> {
-  const labels = a.labelsPath ? await loadLabels(a.labelsPath) : undefined
-  return collectStep(a.out, a.k, a.warcs, a.params, a.reviewed, labels)
+  return keepAlive(async () => {
+    const labels = a.labelsPath ? await loadLabels(a.labelsPath) : undefined
+    return collectStep(a.out, a.k, a.warcs, a.params, a.reviewed, labels)
+  })
 }
 
 export async function recallApplyRules(rules: string[], domains: DomainStat[]): Promise<string[]> {
@@ -47,10 +71,10 @@ export async function recallApplyRules(rules: string[], domains: DomainStat[]): 
 }
 
 export async function recallExtendSeed(a: { out: string; k: number; warcs: string[]; marked: string[] }): Promise<number> {
-  return extendSeedStep(a.out, a.k, await poolOf(a.warcs), a.marked)
+  return keepAlive(async () => extendSeedStep(a.out, a.k, await poolOf(a.warcs), a.marked))
 }
 
 export async function recallReport(a: { out: string; runId: string; iterations: IterationReport[]; converged: boolean }): Promise<RecallSummary> {
   const pool = a.iterations.at(-1)?.pages_scored ?? 0
-  return writeRecallReport(a.out, a.runId, { iterations: a.iterations, converged: a.converged, pool, finalIteration: a.iterations.length }, 0)
+  return keepAlive(() => writeRecallReport(a.out, a.runId, { iterations: a.iterations, converged: a.converged, pool, finalIteration: a.iterations.length }, 0))
 }

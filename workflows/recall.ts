@@ -14,8 +14,16 @@ import type {
 export const recallStatusQuery = defineQuery<RecallStatus>('recallStatus')
 export const submitReviewUpdate = defineUpdate<{ accepted: number }, [ReviewSubmission]>('submitReview')
 
-const { recallTrain, recallCollect, recallExtendSeed, recallReport, recallApplyRules, recallInitialSeedSize } = proxyActivities<typeof activities>({
+// Every activity heartbeats, so a killed worker's work is retried elsewhere after the heartbeat timeout.
+const { recallCollect, recallExtendSeed, recallReport, recallApplyRules, recallInitialSeedSize } = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 10 },
+})
+// Training blocks its worker's event loop (and so its heartbeats) while fastText runs.
+const { recallTrain } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '10 minutes',
   retry: { initialInterval: '1 second', maximumAttempts: 10 },
 })
 const { recallScoreWarc } = proxyActivities<typeof activities>({

@@ -13,7 +13,7 @@ dsmath review list [--run RUN] [--json]            domains awaiting review: page
 dsmath review mark --run RUN --path HOST/PATH ...   note math paths (kept in .dsmath-review-RUN.json)
 dsmath review submit --run RUN [--path HOST/PATH ...]   send the noted (and given) paths; every other domain
                                                     under review is sent with no math path
-dsmath review serve [--port P]                      the review page at http://127.0.0.1:P (default 8233)
+dsmath review serve [--port P]                      the review page at http://127.0.0.1:P (default 8234)
 Paths are host plus path prefix, as in review rules: www.example.edu/math/ ; '*' may stand for one host label.
 `
 
@@ -94,7 +94,7 @@ export async function reviewCommand(argv: string[]): Promise<number> {
       return 0
     })
     case 'serve': {
-      const server = await startReviewServer(intFlag(values, 'port', 8233, 0))
+      const server = await startReviewServer(intFlag(values, 'port', 8234, 0))
       log(`review page at ${server.url}`)
       await new Promise(() => {}) // until killed
       return 0

@@ -157,7 +157,7 @@ async function loadModelAt(path: string): Promise<FastTextModel> {
 }
 
 /** Scores the pages of one WARC with iteration k's classifier; `onPage` lets an activity heartbeat. */
-export async function scoreStep(out: string, k: number, warc: string, onPage?: (n: number) => void): Promise<number> {
+export async function scoreStep(out: string, k: number, warc: string, onPage?: (n: number) => void | Promise<void>): Promise<number> {
   const model = await loadModelAt(modelPath(out, k))
   const rows: ScoredPage[] = []
   const seen = new Set<string>()
@@ -165,7 +165,7 @@ export async function scoreStep(out: string, k: number, warc: string, onPage?: (
     if (seen.has(p.url)) continue
     seen.add(p.url)
     rows.push({ url: p.url, domain: domainOf(p.url), text: p.text, tokens: countTokens(p.text), math_score: model.probability(classifierText(p.text), MATH_LABEL) })
-    onPage?.(rows.length)
+    await onPage?.(rows.length)
   }
   await writeJsonlGz(scoresPath(out, k, warc), rows)
   return rows.length
