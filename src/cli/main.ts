@@ -21,6 +21,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   recall submit     the recall loop as a Temporal workflow; recall status RUN shows its progress
   review            review domains of a recall run: list, mark, submit, serve (a web page)
   grade --jsonl     grade final answers: {"id","response","reference"} lines in, {"id","answer","correct"} out
+  tokenizer train   train a byte-level BPE tokenizer.json on corpus text (digits split, vocab size a flag)
+  tokenizer encode|decode  text lines <-> JSON arrays of token ids
   demo              run the corpus job on the sample data in the repo
 `
 
@@ -50,6 +52,9 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'recall status': async () => (await import('./recall-temporal.ts')).recallStatusCommand,
   review: async () => (await import('./review.ts')).reviewCommand,
   grade: async () => (await import('./grade.ts')).gradeCommand,
+  'tokenizer train': async () => (await import('./tokenizer.ts')).tokenizerTrain,
+  'tokenizer encode': async () => (await import('./tokenizer.ts')).tokenizerEncode,
+  'tokenizer decode': async () => (await import('./tokenizer.ts')).tokenizerDecode,
 }
 
 export async function main(argv: string[]): Promise<number> {

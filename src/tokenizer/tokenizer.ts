@@ -53,6 +53,8 @@ export class Tokenizer {
   private readonly specialIds = new Set<number>()
   private readonly specialSplit: RegExp | undefined
   private readonly cache = new Map<string, number[]>()
+  /** Merge keys are a * pairBase + b: small integers for vocabularies up to 46,340 (fast map lookups). */
+  private readonly pairBase: number
 
   constructor(json: TokenizerJson) {
     if (json.model?.type !== 'BPE') throw new Error(`tokenizer.json: model type ${json.model?.type} is not BPE`)
@@ -63,11 +65,12 @@ export class Tokenizer {
       this.idOf.set(t, id)
       this.tokenOf[id] = t
     }
+    this.pairBase = this.tokenOf.length
     json.model.merges.forEach((m, rank) => {
       const [a, b] = typeof m === 'string' ? splitMerge(m) : m
       const ia = this.idOf.get(a), ib = this.idOf.get(b), merged = this.idOf.get(a + b)
       if (ia === undefined || ib === undefined || merged === undefined) throw new Error(`tokenizer.json: merge ${rank} (${a} ${b}) uses tokens not in the vocab`)
-      const key = ia * 2 ** 24 + ib
+      const key = ia * this.pairBase + ib
       if (!this.mergeRank.has(key)) this.mergeRank.set(key, [rank, merged])
     })
     for (const t of json.added_tokens ?? []) {
@@ -133,7 +136,7 @@ export class Tokenizer {
     for (;;) {
       let bestRank = Infinity, bestAt = -1, bestId = -1
       for (let j = 0; j + 1 < syms.length; j++) {
-        const m = this.mergeRank.get(syms[j] * 2 ** 24 + syms[j + 1])
+        const m = this.mergeRank.get(syms[j] * this.pairBase + syms[j + 1])
         if (m && m[0] < bestRank) [bestRank, bestAt, bestId] = [m[0], j, m[1]]
       }
       if (bestAt < 0) return syms

@@ -28,8 +28,6 @@ export class PieceCounter {
   }
 }
 
-const PAIR_BASE = 2 ** 24
-const pairKey = (a: number, b: number): number => a * PAIR_BASE + b
 
 export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainOptions): BpeModel {
   const tokens: string[] = []
@@ -50,7 +48,7 @@ export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainOptions
     words.push(Array.from(toByteLevel(piece), (ch) => idOf.get(ch)!))
     freq.push(n)
   }
-  const pairs = new PairStats(words, freq)
+  const pairs = new PairStats(words, freq, Math.max(opts.vocabSize, tokens.length))
   const merges: [string, string][] = []
   const minFrequency = Math.max(1, opts.minFrequency ?? 0)
 
@@ -73,17 +71,21 @@ class PairStats {
   private readonly heap = new CandidateHeap()
   private readonly words: number[][]
   private readonly freq: number[]
+  // Pair keys are a * base + b with base = the vocabulary size: up to 46,340 tokens they stay small integers,
+  // which V8's maps hash several times faster than doubles.
+  private readonly base: number
 
-  constructor(words: number[][], freq: number[]) {
+  constructor(words: number[][], freq: number[], base: number) {
     this.words = words
     this.freq = freq
-    words.forEach((w, i) => this.addPairs(i, w, 1, undefined))
-    for (const [key, n] of this.count) this.heap.push({ count: n, a: Math.floor(key / PAIR_BASE), b: key % PAIR_BASE })
+    this.base = base
+    words.forEach((w, i) => this.addPairs(i, w))
+    for (const [key, n] of this.count) this.heap.push({ count: n, a: Math.floor(key / base), b: key % base })
   }
 
   popBest(): Candidate | undefined {
     for (let top = this.heap.pop(); top; top = this.heap.pop()) {
-      const actual = this.count.get(pairKey(top.a, top.b)) ?? 0
+      const actual = this.count.get(this.key(top.a, top.b)) ?? 0
       if (actual === top.count) return top
       if (actual > 0) this.heap.push({ ...top, count: actual })
     }
@@ -91,56 +93,68 @@ class PairStats {
   }
 
   merge(a: number, b: number, merged: number): void {
-    const key = pairKey(a, b)
-    const grown = new Set<number>()
+    const key = this.key(a, b)
+    const created = new Set<number>()
     for (const i of this.where.get(key) ?? []) {
-      const word = this.words[i]
-      if (!hasPair(word, a, b)) continue
-      this.addPairs(i, word, -1, undefined)
-      const next = mergeWord(word, a, b, merged)
-      this.words[i] = next
-      this.addPairs(i, next, 1, grown)
+      const next = this.mergeWord(i, a, b, merged, created)
+      if (next) this.words[i] = next
     }
     this.where.delete(key)
     this.count.delete(key)
-    for (const k of grown) {
+    for (const k of created) {
       const n = this.count.get(k) ?? 0
-      if (n > 0) this.heap.push({ count: n, a: Math.floor(k / PAIR_BASE), b: k % PAIR_BASE })
+      if (n > 0) this.heap.push({ count: n, a: Math.floor(k / this.base), b: k % this.base })
     }
   }
 
-  private addPairs(i: number, word: number[], sign: 1 | -1, grown: Set<number> | undefined): void {
-    const n = this.freq[i] * sign
-    for (let j = 0; j + 1 < word.length; j++) {
-      const k = pairKey(word[j], word[j + 1])
-      this.count.set(k, (this.count.get(k) ?? 0) + n)
-      if (sign > 0) {
-        let set = this.where.get(k)
-        if (!set) this.where.set(k, (set = new Set()))
-        set.add(i)
-        grown?.add(k)
+  /**
+   * Left to right, non-overlapping ("a a a" with (a, a) gives "aa a", as Hugging Face's Word::merge), updating
+   * only the pairs around each merge. Returns undefined when the word no longer holds the pair.
+   */
+  private mergeWord(i: number, a: number, b: number, merged: number, created: Set<number>): number[] | undefined {
+    const word = this.words[i], n = this.freq[i]
+    let out: number[] | undefined
+    for (let j = 0; j < word.length; j++) {
+      if (j + 1 < word.length && word[j] === a && word[j + 1] === b) {
+        out ??= word.slice(0, j)
+        if (out.length > 0) {
+          const prev = out[out.length - 1]
+          this.bump(this.key(prev, a), -n)
+          this.bump(this.key(prev, merged), n, i, created)
+        }
+        if (j + 2 < word.length) {
+          this.bump(this.key(b, word[j + 2]), -n)
+          this.bump(this.key(merged, word[j + 2]), n, i, created)
+        }
+        out.push(merged)
+        j++
+      } else if (out) {
+        out.push(word[j])
       }
     }
+    return out
   }
-}
 
-function hasPair(word: number[], a: number, b: number): boolean {
-  for (let j = 0; j + 1 < word.length; j++) if (word[j] === a && word[j + 1] === b) return true
-  return false
-}
+  private key(a: number, b: number): number { return a * this.base + b }
 
-/** Left to right, non-overlapping: "a a a" with (a, a) gives "aa a", as Hugging Face's Word::merge does. */
-function mergeWord(word: number[], a: number, b: number, merged: number): number[] {
-  const out: number[] = []
-  for (let j = 0; j < word.length; j++) {
-    if (j + 1 < word.length && word[j] === a && word[j + 1] === b) {
-      out.push(merged)
-      j++
-    } else {
-      out.push(word[j])
+  private bump(k: number, delta: number, word?: number, created?: Set<number>): void {
+    this.count.set(k, (this.count.get(k) ?? 0) + delta)
+    if (word === undefined) return
+    let set = this.where.get(k)
+    if (!set) this.where.set(k, (set = new Set()))
+    set.add(word)
+    created!.add(k)
+  }
+
+  private addPairs(i: number, word: number[]): void {
+    for (let j = 0; j + 1 < word.length; j++) {
+      const k = this.key(word[j], word[j + 1])
+      this.count.set(k, (this.count.get(k) ?? 0) + this.freq[i])
+      let set = this.where.get(k)
+      if (!set) this.where.set(k, (set = new Set()))
+      set.add(i)
     }
   }
-  return out
 }
 
 /** Binary max-heap: higher count first, then the smaller (a, b). */
