@@ -64,7 +64,7 @@ export async function announce(runId: string, out: string, shard: ShardInfo): Pr
   return announceShard({
     idempotency_key: `${runId}/${shard.shard_id}`, run_id: runId, shard_id: shard.shard_id, path: shard.path,
     rows: shard.rows, bytes: shard.bytes, sha256: shard.sha256, warc_path: shard.warc_path,
-    schema_version: SHARD_SCHEMA_VERSION, created_at: new Date().toISOString(),
+    schema_version: SHARD_SCHEMA_VERSION, created_at: new Date().toISOString(), recall_iteration: 0, kind: 'shard',
   }, eventMarkerPath(out, shard.shard_id))
 }
 

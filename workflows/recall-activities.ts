@@ -1,11 +1,17 @@
 // Activities of the recall workflow: each body calls one step of src/recall/steps.ts. Scoring heartbeats.
+import { createHash } from 'node:crypto'
 import { Context } from '@temporalio/activity'
+import { announceShard } from '../src/events/kafka.ts'
+import { parquetRowCount } from '../src/shard/parquet.ts'
+import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
+import { joinLocation } from '../src/storage/location.ts'
+import { readAll } from '../src/storage/store.ts'
 import { loadLabels } from '../src/cli/recall.ts'
 import { INITIAL_SEED_SIZE, type IterationReport } from '../src/recall/loop.ts'
 import { writeRecallReport, type RecallSummary } from '../src/recall/report.ts'
 import { rulesForDomains } from '../src/recall/rules.ts'
 import {
-  collectStep, extendSeedStep, loadPool, scoreStep, trainStep,
+  collectionPath, collectStep, extendSeedStep, loadPool, scoreStep, trainStep,
   type CollectResult, type DomainStat, type PoolPage, type RecallParams,
 } from '../src/recall/steps.ts'
 
@@ -77,4 +83,19 @@ export async function recallExtendSeed(a: { out: string; k: number; warcs: strin
 export async function recallReport(a: { out: string; runId: string; iterations: IterationReport[]; converged: boolean }): Promise<RecallSummary> {
   const pool = a.iterations.at(-1)?.pages_scored ?? 0
   return keepAlive(() => writeRecallReport(a.out, a.runId, { iterations: a.iterations, converged: a.converged, pool, finalIteration: a.iterations.length }, 0))
+}
+
+/**
+ * Announces iteration k's collection on the shard topic exactly once (see events/kafka.ts), as a shard of the
+ * run with its iteration number, or, with kind 'corpus.ready', as the run's final corpus.
+ */
+export async function recallAnnounce(a: { out: string; runId: string; k: number; kind: 'shard' | 'corpus.ready' }): Promise<'sent' | 'already-announced'> {
+  const path = collectionPath(a.out, a.k)
+  const bytes = await readAll(path)
+  const shardId = a.kind === 'shard' ? `iteration-${a.k}` : 'corpus.ready'
+  return announceShard({
+    idempotency_key: `${a.runId}/${shardId}`, run_id: a.runId, shard_id: shardId, path, rows: parquetRowCount(bytes), bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'), warc_path: '', schema_version: SHARD_SCHEMA_VERSION,
+    created_at: new Date().toISOString(), recall_iteration: a.k, kind: a.kind,
+  }, joinLocation(a.out, '_events', `${shardId}.json`))
 }

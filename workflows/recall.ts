@@ -1,7 +1,8 @@
 // The domain-level recall loop as a Temporal workflow, one per run: each iteration trains the classifier,
 // scores every WARC (fan-out; activities heartbeat), collects the top pages, sends the domains where math
 // concentrates to review (rules, or a person through an Update), extends the seed and goes on, until the
-// collection stops changing. The steps are src/recall/steps.ts, as in the local executor; the state here is
+// collection stops changing. Each iteration's collection is announced on Kafka once, with its iteration number,
+// and the final one again as 'corpus.ready'. The steps are src/recall/steps.ts, as in the local executor; the state here is
 // small (reports, marked paths), the pages live under --out. Deterministic: no I/O here.
 import {
   ApplicationFailure, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo,
@@ -15,7 +16,7 @@ export const recallStatusQuery = defineQuery<RecallStatus>('recallStatus')
 export const submitReviewUpdate = defineUpdate<{ accepted: number }, [ReviewSubmission]>('submitReview')
 
 // Every activity heartbeats, so a killed worker's work is retried elsewhere after the heartbeat timeout.
-const { recallCollect, recallExtendSeed, recallReport, recallApplyRules, recallInitialSeedSize } = proxyActivities<typeof activities>({
+const { recallCollect, recallExtendSeed, recallReport, recallApplyRules, recallInitialSeedSize, recallAnnounce } = proxyActivities<typeof activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 10 },
@@ -88,6 +89,7 @@ export async function recallWorkflow(input: RecallRunInput, carry?: RecallCarry)
     const { domains_to_review, ...rest } = got
     iterations.push({ ...rest, iteration: k, seed_positives: seedSize, seed_added: added, domains_to_review: domains_to_review.map((d) => d.domain), math_paths_marked: newPaths })
     seedSize += added
+    await recallAnnounce({ out: input.out, runId: input.runId, k, kind: 'shard' })
     await recallReport({ out: input.out, runId: input.runId, iterations, converged: false })
     const last = iterations[iterations.length - 1]
     if (last.overlap_with_previous !== null && last.overlap_with_previous >= input.params.stopOverlap && last.seed_added === 0) {
@@ -98,6 +100,7 @@ export async function recallWorkflow(input: RecallRunInput, carry?: RecallCarry)
       await continueAsNew<typeof recallWorkflow>(input, { iterations, marked, reviewed, seedSize })
     }
   }
+  await recallAnnounce({ out: input.out, runId: input.runId, k: iterations.length, kind: 'corpus.ready' })
   phase = 'done'
   const report = await recallReport({ out: input.out, runId: input.runId, iterations, converged })
   return { runId: input.runId, converged, iterations, collectionPath: report.collection, reportPath: report.report }

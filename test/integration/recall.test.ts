@@ -1,5 +1,6 @@
 // The recall loop on Temporal, unattended (review rules), on S3, with its worker SIGKILLed while scoring and
-// the Temporal server restarted mid-run, ends with the same collection as the local executor.
+// the Temporal server restarted mid-run, ends with the same collection as the local executor, and announces each
+// iteration's collection and the final corpus on Kafka exactly once.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
@@ -7,12 +8,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Client } from '@temporalio/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeEvent } from '../../src/events/kafka.ts'
 import { readDocs } from '../../src/pipeline/docio.ts'
 import { writeSampleCrawl } from '../../src/recall/sample-crawl.ts'
 import { connectClient } from '../../workflows/client.ts'
 import { recallResult, recallStatus } from '../../workflows/recall-client.ts'
 import type { RecallStatus } from '../../workflows/recall-types.ts'
 import { REPO, runCli, startCli } from '../helpers.ts'
+import { readAllShardEvents } from './kafka.ts'
 import { freshBucket, upload } from './s3.ts'
 
 const taskQueue = `it-recall-${Date.now()}`
@@ -80,5 +83,12 @@ describe('recall on Temporal', () => {
     const temporalUrls = await urlsOf(result.collectionPath)
     expect(temporalUrls.length).toBeGreaterThan(100)
     expect(temporalUrls).toEqual(await urlsOf(localSummary.collection))
+
+    // Each iteration's collection announced once with its iteration number, then the final corpus.
+    const events = (await readAllShardEvents()).map((m) => decodeEvent(m.value)).filter((e) => e.run_id === runId)
+    const n = result.iterations.length
+    expect(events.map((e) => [e.shard_id, e.recall_iteration, e.kind]).sort()).toEqual(
+      [...Array.from({ length: n }, (_, i) => [`iteration-${i + 1}`, i + 1, 'shard']), ['corpus.ready', n, 'corpus.ready']].sort())
+    expect(events.find((e) => e.kind === 'corpus.ready')!.path).toBe(result.collectionPath)
   })
 })

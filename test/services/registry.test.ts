@@ -26,7 +26,7 @@ describe('ShardRegistryService', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dsmath-registry-'))
     const shard = await shardFile(dir, 7)
     const state = join(dir, 'registry.jsonl')
-    const event = { idempotency_key: 'r1/s1', run_id: 'r1', shard_id: 's1', path: shard.path, rows: 7, bytes: shard.bytes, sha256: shard.sha256, warc_path: 'x', schema_version: 1, created_at: '' }
+    const event = { idempotency_key: 'r1/s1', run_id: 'r1', shard_id: 's1', path: shard.path, rows: 7, bytes: shard.bytes, sha256: shard.sha256, warc_path: 'x', schema_version: 1, created_at: '', recall_iteration: 0, kind: 'shard' }
 
     const server = await startRegistryServer({ statePath: state })
     const client = registryClient(`127.0.0.1:${server.port}`)

@@ -32,6 +32,13 @@ export interface ShardEvent {
   schema_version: number;
   /** RFC 3339 time the shard was finished. */
   created_at: string;
+  /** The shards of a recall run: the iteration that collected them (0 for corpus runs). */
+  recall_iteration: number;
+  /**
+   * "shard" (or empty): one Parquet shard. "corpus.ready": a run's final corpus is complete; path is its
+   * last shard (the final collection of a recall run), rows its rows.
+   */
+  kind: string;
 }
 
 function createBaseShardEvent(): ShardEvent {
@@ -46,6 +53,8 @@ function createBaseShardEvent(): ShardEvent {
     warc_path: "",
     schema_version: 0,
     created_at: "",
+    recall_iteration: 0,
+    kind: "",
   };
 }
 
@@ -80,6 +89,12 @@ export const ShardEvent: MessageFns<ShardEvent> = {
     }
     if (message.created_at !== "") {
       writer.uint32(82).string(message.created_at);
+    }
+    if (message.recall_iteration !== 0) {
+      writer.uint32(88).int32(message.recall_iteration);
+    }
+    if (message.kind !== "") {
+      writer.uint32(98).string(message.kind);
     }
     return writer;
   },
@@ -177,6 +192,22 @@ export const ShardEvent: MessageFns<ShardEvent> = {
             message.created_at = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.recall_iteration = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -225,6 +256,12 @@ export const ShardEvent: MessageFns<ShardEvent> = {
         : isSet(object.created_at)
         ? globalThis.String(object.created_at)
         : "",
+      recall_iteration: isSet(object.recallIteration)
+        ? globalThis.Number(object.recallIteration)
+        : isSet(object.recall_iteration)
+        ? globalThis.Number(object.recall_iteration)
+        : 0,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
     };
   },
 
@@ -260,6 +297,12 @@ export const ShardEvent: MessageFns<ShardEvent> = {
     if (message.created_at !== "") {
       obj.createdAt = message.created_at;
     }
+    if (message.recall_iteration !== 0) {
+      obj.recallIteration = Math.round(message.recall_iteration);
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
     return obj;
   },
 
@@ -278,6 +321,8 @@ export const ShardEvent: MessageFns<ShardEvent> = {
     message.warc_path = object.warc_path ?? "";
     message.schema_version = object.schema_version ?? 0;
     message.created_at = object.created_at ?? "";
+    message.recall_iteration = object.recall_iteration ?? 0;
+    message.kind = object.kind ?? "";
     return message;
   },
 };
