@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader k8s-check k8s-check-build clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
 
 all: install
 
@@ -83,6 +83,10 @@ bench-prefilter: deps
 # dsmath grade vs Python math-verify on answer pairs drawn from MATH solutions: agreement and throughput.
 bench-grader: deps bench-deps
 	npx tsx bench/grader.ts
+
+# dsmath tokenizer (TypeScript BPE) vs Python tokenizers: training time, encode MB/s, same merges and ids.
+bench-tokenizer: deps bench-deps
+	npx tsx bench/tokenizer.ts
 
 clean:
 	rm -rf out models .infra
