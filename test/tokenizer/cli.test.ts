@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeDocs } from '../../src/pipeline/docio.ts'
 import { runCli } from '../helpers.ts'
 
 let dir: string
@@ -29,6 +30,14 @@ describe('dsmath tokenizer', () => {
     const dec = await runCli(['tokenizer', 'decode', '--tokenizer', out], {}, enc.stdout)
     expect(dec.code).toBe(0)
     expect(dec.stdout).toBe(lines.join('\n') + '\n')
+  })
+
+  it('reads Parquet shards (the text column)', async () => {
+    const shard = join(dir, 'shard.parquet')
+    await writeDocs(shard, lines.map((text, i) => ({ id: String(i), url: `https://example.org/${i}`, text })))
+    const r = await runCli(['tokenizer', 'train', '--input', shard, '--vocab-size', '300', '--out', join(dir, 'p.json'), '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, sequences: 3, vocab_size: 300 })
   })
 
   it('names a missing flag, a bad vocabulary size and bad ids', async () => {
