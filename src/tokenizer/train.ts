@@ -28,7 +28,6 @@ export class PieceCounter {
   }
 }
 
-
 export function trainBpe(counts: ReadonlyMap<string, number>, opts: TrainOptions): BpeModel {
   const tokens: string[] = []
   const idOf = new Map<string, number>()
