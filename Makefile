@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
+.PHONY: all install node deps pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
 
 all: install
 
@@ -22,15 +22,20 @@ node_modules/.installed: package.json package-lock.json | node
 	@touch $@
 
 pydeps: .venv/.installed
-.venv/.installed: requirements.txt
+# services/worker/requirements.txt brings torch from PyPI with its CUDA wheels (~3 GB download, ~5.5 GB
+# installed); pip's cache stays in ~/.cache/pip, outside the repo.
+.venv/.installed: requirements.txt services/worker/requirements.txt
 	python3 -m venv .venv
-	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt -r services/worker/requirements.txt
 	@touch $@
 
 install: node deps pydeps
 
-proto: deps
+# TypeScript (ts-proto, grpc-js) into src/gen; Python (grpcio-tools) for the PyTorch worker into services/worker/gen.
+proto: deps pydeps
 	cd schemas && buf generate
+	$(PY) -m grpc_tools.protoc -I schemas --python_out=services/worker/gen --pyi_out=services/worker/gen \
+	  --grpc_python_out=services/worker/gen schemas/dsmath/v1/worker.proto schemas/dsmath/v1/training.proto
 
 typecheck: deps
 	tsc --noEmit -p .
@@ -48,7 +53,7 @@ infra-down:
 	bash infra/down.sh
 
 # Installs everything, starts the dev services, runs every test, stops the services.
-test: install infra-install typecheck k8s-check
+test: install infra-install typecheck k8s-check pytest
 	@bash infra/up.sh
 	@set -o pipefail; status=0; npx vitest run || status=$$?; bash infra/down.sh; exit $$status
 
@@ -61,8 +66,12 @@ k8s-check:
 k8s-check-build:
 	@bash k8s/check/build.sh >/dev/null
 
-test-unit: install
+test-unit: install pytest
 	npx vitest run --project unit
+
+# Python unit tests of the PyTorch worker (the gRPC behaviour is tested from TypeScript: test/services/worker.test.ts).
+pytest: pydeps
+	$(PY) -m pytest -q -p no:cacheprovider services/worker/tests
 
 bench-deps: .venv-bench/.installed
 .venv-bench/.installed: bench/requirements.txt
