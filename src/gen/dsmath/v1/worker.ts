@@ -246,7 +246,7 @@ export interface GenerateResponse {
 }
 
 export interface LogProbsRequest {
-  /** Each: 2 to max_seq_len tokens. With loss_mask set, only masked positions are summed into `sum`. */
+  /** Each: 2 to max_seq_len + 1 tokens. With loss_mask set, only masked positions are summed into `sum`. */
   sequences: TokenSequence[];
 }
 
@@ -265,8 +265,8 @@ export interface SaveCheckpointRequest {
   /** Directory on the worker's filesystem: model.safetensors, optimizer.safetensors, state.json. */
   path: string;
   /**
-   * Opaque caller state (e.g. the data loader's position), stored verbatim in state.json and returned by
-   * LoadCheckpoint. Must be JSON when non-empty.
+   * Caller state (e.g. the data loader's position), stored as JSON in state.json and returned by
+   * LoadCheckpoint (re-serialised: same value, whitespace may differ). Must be JSON when non-empty.
    */
   client_state_json: string;
 }
