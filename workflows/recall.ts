@@ -39,7 +39,7 @@ export async function recallWorkflow(input: RecallRunInput, carry?: RecallCarry)
   const iterations = carry?.iterations ?? []
   const marked = carry?.marked ?? []
   const reviewed = carry?.reviewed ?? []
-  let seedSize = carry?.seedSize ?? await recallInitialSeedSize()
+  let seedSize = carry?.seedSize ?? 0
   let phase: RecallPhase = 'training'
   let scored = 0
   let pending: PendingReview | null = null
@@ -54,6 +54,8 @@ export async function recallWorkflow(input: RecallRunInput, carry?: RecallCarry)
     answer = submission
     return { accepted: submission.domains.reduce((n, d) => n + d.mathPaths.length, 0) }
   }, { validator: (submission) => validateReview(input.runId, pending, submission) })
+  // Handlers first: a query that arrives with the first workflow task must find them.
+  if (!carry) seedSize = await recallInitialSeedSize()
 
   for (let k = iterations.length + 1; k <= input.params.maxIterations; k++) {
     phase = 'training'

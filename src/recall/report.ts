@@ -41,6 +41,9 @@ export function reportHtml(runId: string, iterations: IterationReport[]): string
       ? [barChartSvg('recall (%) against labels', its, iterations.map((i) => Math.round((i.recall ?? 0) * 100)), 'iteration', '%'),
         barChartSvg('precision (%) against labels', its, iterations.map((i) => Math.round((i.precision ?? 0) * 100)), 'iteration', '%')]
       : []),
+    ...(iterations.length > 0
+      ? [barChartSvg(`top domains by pages collected, iteration ${iterations.length}`, iterations.at(-1)!.top_domains.map((d) => d.domain), iterations.at(-1)!.top_domains.map((d) => d.collected), 'domain', 'pages')]
+      : []),
     ...iterations.map((i) => barChartSvg(`math_score histogram, iteration ${i.iteration}`, i.score_histogram.map((_, b) => `${(b / 10).toFixed(1)}`), i.score_histogram, 'math_score', 'pages')),
   ]
   const rows = iterations.map((i) => `<tr><td>${i.iteration}</td><td>${i.seed_positives}</td><td>${i.seed_added}</td><td>${i.pages_collected}</td><td>${i.tokens_collected}</td><td>${i.overlap_with_previous === null ? '-' : i.overlap_with_previous.toFixed(3)}</td><td>${esc(i.domains_to_review.join(', '))}</td><td>${i.recall?.toFixed(3) ?? ''}</td><td>${i.precision?.toFixed(3) ?? ''}</td></tr>`)

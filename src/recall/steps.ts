@@ -68,6 +68,8 @@ export interface CollectResult {
   score_histogram: number[]
   /** Domains above the share threshold not reviewed before, with sampled URLs for the reviewer. */
   domains_to_review: DomainStat[]
+  /** The ten domains with the most pages collected. */
+  top_domains: { domain: string; collected: number; pages: number }[]
   recall?: number
   precision?: number
 }
@@ -186,13 +188,16 @@ export async function collectStep(out: string, k: number, warcs: string[], param
   const urls = new Set(collection.map((p) => p.url))
   const previous = k > 1 ? await collectedUrls(out, k - 1) : null
   const reviewed = new Set(reviewedDomains)
+  const stats = domainStats(scored, urls)
   return {
     pages_scored: scored.length,
     pages_collected: collection.length,
     tokens_collected: collection.reduce((n, p) => n + p.tokens, 0),
     overlap_with_previous: previous ? [...urls].filter((u) => previous.has(u)).length / Math.max(1, urls.size) : null,
     score_histogram: histogram(scored.map((p) => p.math_score)),
-    domains_to_review: domainStats(scored, urls).filter((d) => d.share > params.domainShare && !reviewed.has(d.domain)),
+    domains_to_review: stats.filter((d) => d.share > params.domainShare && !reviewed.has(d.domain)),
+    top_domains: [...stats].sort((a, b) => b.collected - a.collected || a.domain.localeCompare(b.domain)).slice(0, 10)
+      .map(({ domain, collected, pages }) => ({ domain, collected, pages })),
     ...(labels ? quality(urls, labels) : {}),
   }
 }
