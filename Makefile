@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
+.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
 
 all: install
 
@@ -29,7 +29,12 @@ pydeps: .venv/.installed
 	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt -r services/worker/requirements.txt
 	@touch $@
 
-install: node deps pydeps
+install: node deps pydeps native
+
+# The WARC reader's libdeflate addon (native/inflate, N-API, built with cc against Debian's libdeflate-dev,
+# installed with apt when missing and allowed). Optional: when it cannot build, the reader uses node:zlib.
+native: node
+	@bash native/inflate/build.sh || echo "native/inflate: not built; the WARC reader falls back to node:zlib"
 
 # TypeScript (ts-proto, grpc-js) into src/gen; Python (grpcio-tools) for the PyTorch worker into services/worker/gen.
 proto: deps pydeps
@@ -83,7 +88,7 @@ bench-deps: .venv-bench/.installed
 bench-fasttext: deps bench-deps
 	npx tsx bench/fasttext.ts
 
-bench-warc: deps bench-deps
+bench-warc: deps bench-deps native
 	taskset -c 0 npx tsx bench/warc.ts
 
 # dsmath extractText vs trafilatura and resiliparse: readability + trafilatura eval sets (P, R, F1) and pages/s, one core.

@@ -1,7 +1,7 @@
 // Streaming WARC reader: gzip-per-record (multi-member) and uncompressed files, WARC/0.18 to 1.1.
 // Memory stays bounded by the largest record; bad records come out as BadRecord values (never throws on
 // bad input), and the reader resynchronises on the next record so the good records of a file are kept.
-import { crc32, inflateRawSync } from 'node:zlib'
+import { type InflateEngine, gzipHeaderLength, inflateMember, resolveInflateEngine } from './inflate.ts'
 import { type BadReason, type BadRecord, type WarcRecord, WarcHeaders } from './record.ts'
 
 export interface ReadOptions {
@@ -9,6 +9,9 @@ export interface ReadOptions {
   maxRecordBytes?: number
   /** At most this many raw bytes of a bad record are kept for quarantine. */
   quarantineBytes?: number
+  /** Inflater for gzip members: libdeflate (native addon, `make native`) or node:zlib; same records either way.
+   * Default: DSMATH_INFLATE, else libdeflate when the addon is built. */
+  inflate?: InflateEngine
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
@@ -86,7 +89,7 @@ export async function* readWarc(
   source: AsyncIterable<Uint8Array>, startOffset = 0, opts: ReadOptions = {},
 ): AsyncGenerator<WarcRecord | BadRecord> {
   const win = new Window(source, startOffset)
-  const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20 }
+  const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20, inflate: resolveInflateEngine(opts.inflate) }
   try {
     await win.fill(startOffset + 2)
     const head = win.slice(startOffset, Math.min(win.end, startOffset + 2))
@@ -109,33 +112,13 @@ function bad(win: Window, reason: BadReason, message: string, offset: number, en
 
 // ---------- gzip-per-record ----------
 
-/** Length of a gzip member header starting at `at`, or -1 if the bytes there are not a gzip header. */
-function gzipHeaderLength(buf: Buffer, at: number): number {
-  if (buf.length - at < 10 || buf[at] !== 0x1f || buf[at + 1] !== 0x8b || buf[at + 2] !== 8) return -1
-  const flags = buf[at + 3]
-  let p = at + 10
-  if (flags & 4) {
-    if (buf.length - p < 2) return -1
-    p += 2 + buf.readUInt16LE(p)
-  }
-  for (const bit of [8, 16]) {
-    if (flags & bit) {
-      const z = buf.indexOf(0, p)
-      if (z < 0) return -1
-      p = z + 1
-    }
-  }
-  if (flags & 2) p += 2
-  return p <= buf.length ? p - at : -1
-}
-
 async function* readGzipMembers(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
   let offset = start
   let want = 1 << 16
   while (!(await win.atEof(offset))) {
     win.drop(offset)
     await win.fill(offset + want)
-    const member = inflateMember(win.slice(offset), win.eof)
+    const member = inflateMember(win.slice(offset), win.eof, limits.inflate)
     if (member.kind === 'need_more') {
       if (win.end - offset >= limits.maxRecordBytes) {
         const next = await nextMemberStart(win, offset + 1)
@@ -175,34 +158,6 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
     }
     offset = end
   }
-}
-
-type Member =
-  | { kind: 'ok'; data: Buffer; length: number; crcOk: boolean }
-  | { kind: 'need_more' }
-  | { kind: 'truncated' }
-  | { kind: 'corrupt'; message: string }
-
-function inflateMember(buf: Buffer, eof: boolean): Member {
-  const hdr = gzipHeaderLength(buf, 0)
-  if (hdr < 0) {
-    if (buf.length >= 3 && (buf[0] !== 0x1f || buf[1] !== 0x8b || buf[2] !== 8)) return { kind: 'corrupt', message: 'no gzip header' }
-    return eof ? { kind: 'truncated' } : { kind: 'need_more' }
-  }
-  let data: Buffer, consumed: number
-  try {
-    const res = inflateRawSync(buf.subarray(hdr), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
-    data = res.buffer
-    consumed = res.engine.bytesWritten
-  } catch (err) {
-    const e = err as { code?: string; message?: string }
-    if (e.code === 'Z_BUF_ERROR') return eof ? { kind: 'truncated' } : { kind: 'need_more' }
-    return { kind: 'corrupt', message: e.message ?? String(err) }
-  }
-  const trailer = hdr + consumed
-  if (buf.length < trailer + 8) return eof ? { kind: 'truncated' } : { kind: 'need_more' }
-  const crcOk = buf.readUInt32LE(trailer) === crc32(data) && buf.readUInt32LE(trailer + 4) === (data.length >>> 0)
-  return { kind: 'ok', data, length: trailer + 8, crcOk }
 }
 
 /** Offset of the next plausible gzip member at or after `from` (or the end of the stream). */
@@ -252,7 +207,8 @@ function parseHeaderBlock(text: string): { version: string; headers: WarcHeaders
 /** Finds the end of the header block starting at `at`: the index just after CRLFCRLF (or LFLF). */
 function headerEnd(buf: Buffer, at: number): number {
   const crlf = buf.indexOf('\r\n\r\n', at)
-  const lf = buf.indexOf('\n\n', at)
+  // Look for LFLF only where it could come first: not through the whole content block after CRLFCRLF.
+  const lf = crlf < 0 ? buf.indexOf('\n\n', at) : buf.subarray(0, crlf + 3).indexOf('\n\n', at)
   if (crlf < 0 && lf < 0) return -1
   if (crlf < 0) return lf + 2
   if (lf < 0) return crlf + 4
@@ -272,9 +228,12 @@ function parseRecordsInBuffer(buf: Buffer): ParsedOrBad[] {
     if (!h) { out.push({ bad: 'malformed_header', message: `no WARC version line: ${JSON.stringify(buf.toString('latin1', p, Math.min(p + 40, he)))}` }); break }
     if (h.contentLength === null) { out.push({ bad: 'missing_content_length', message: 'record has no valid Content-Length' }); break }
     if (he + h.contentLength > buf.length) { out.push({ bad: 'bad_content_length', message: `Content-Length ${h.contentLength} runs past the gzip member` }); break }
-    out.push({ version: h.version, headers: h.headers, block: Buffer.from(buf.subarray(he, he + h.contentLength)) })
+    out.push({ version: h.version, headers: h.headers, block: buf.subarray(he, he + h.contentLength) })
     p = he + h.contentLength
   }
+  // A member of one record (the usual case) lends its buffer to the block; blocks of a member holding
+  // several records are copied so that keeping one of them does not keep the whole member.
+  if (out.length > 1) for (const r of out) if ('block' in r) r.block = Buffer.from(r.block)
   return out
 }
 
