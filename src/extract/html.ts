@@ -5,7 +5,7 @@ import { Parser } from 'htmlparser2'
 import { normalizeText } from './normalize.ts'
 
 const SKIP_TAGS = new Set([
-  'head', 'style', 'noscript', 'nav', 'footer', 'aside', 'form', 'button', 'select', 'option',
+  'head', 'style', 'noscript', 'button', 'select', 'option',
   'iframe', 'template', 'svg', 'canvas', 'object', 'embed', 'audio', 'video', 'dialog', 'menu',
 ])
 const BLOCK_TAGS = new Set([
@@ -18,6 +18,8 @@ const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', '
 const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link)($|[\s_-])/i
 // Rendered math that duplicates a TeX source kept elsewhere in the page.
 const RENDERED_MATH = /(^|\s)(katex-html|MathJax_Preview|MathJax|MathJax_Display|MJX_Assistive_MathML|MathJax_SVG|MathJax_CHTML|mjx-chtml)(\s|$)/
+// TeX already in the text: \(...\), \[...\], or $...$ not opening with a digit or space (a price).
+const TEXT_TEX = /\$[^$\d\s][^$]*\$|\\\(|\\\[/
 const LATEX_IMG = /codecogs|latex\.php|mathtex|wp-latex|\/latex\?|chart\.apis\.google\.com.*cht=tx|tex2img/i
 
 export interface Extracted {
@@ -28,7 +30,8 @@ export interface Extracted {
 interface Frame {
   tag: string
   skip: boolean
-  math?: MathCapture
+  node: number // element id, -1 when skipped
+  prevBlock: number
 }
 
 interface MathCapture {
@@ -39,25 +42,71 @@ interface MathCapture {
   fallback: string
 }
 
+// Readability-style content scoring (class/id weights, paragraph scores passed up to ancestors).
+const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i
+const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i
+const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
+// Elements removed with their subtree unless they hold the main content (checked after the parse).
+const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form'])
+// Elements whose text counts as a paragraph of their own (others pass their text to the nearest such ancestor).
+const SCORE_BLOCKS = new Set([...BLOCK_TAGS, 'td', 'th', 'body', 'html', 'form', 'nav', 'footer', 'aside', 'menu'])
+const TAG_SCORE: Record<string, number> = {
+  div: 5, pre: 3, td: 3, blockquote: 3, address: -3, ol: -3, ul: -3, dl: -3, dd: -3, dt: -3, li: -3, form: -3,
+  h1: -5, h2: -5, h3: -5, h4: -5, h5: -5, h6: -5, th: -5,
+}
+
+/**
+ * Extracts the main text of a page. One streaming parse records the output as segments tagged with their
+ * element; afterwards the elements are scored (paragraph length and commas passed up to ancestors, class
+ * weights, link density, as Mozilla Readability does), the best container and its good siblings are kept,
+ * and boilerplate inside them (navigation, footers, link lists, elements with furniture class names) is
+ * dropped. Math anywhere outside the kept part widens it, so no TeX is lost to the content selection.
+ */
 export function extractText(html: string): Extracted {
-  const out: string[] = []
+  const segs: string[] = []
+  const segNode: number[] = []
+  // Per element (ids in document order, so a parent's id is below its children's).
+  const parent: number[] = []
+  const tagOf: string[] = []
+  const clsOf: string[] = []
+  const idOf: string[] = []
+  const chars: number[] = [] // text characters directly inside this element
+  const own: number[] = [] // text characters whose nearest scoring block is this element
+  const commas: number[] = []
+  const link: number[] = [] // characters of link text
+  const mathN: number[] = [] // math spans
+  const segStart: number[] = []
+  const segEnd: number[] = []
+  const lastDesc: number[] = []
   const stack: Frame[] = []
   let skipDepth = 0
   let title = ''
   let inTitle = false
   let preDepth = 0
+  let linkDepth = 0
+  let cur = -1 // innermost element
+  let block = -1 // innermost scoring block
   let script: { display: boolean; tex: string } | null = null
   let math: MathCapture | null = null
 
-  const newline = (n = 1): void => {
-    out.push(n > 1 ? '\n\n' : '\n')
+  const push = (s: string): void => {
+    segs.push(s)
+    segNode.push(cur)
+  }
+  const newline = (k = 1): void => push(k > 1 ? '\n\n' : '\n')
+  const pushMath = (tex: string): void => {
+    push(tex)
+    if (cur >= 0) {
+      mathN[cur]++
+      chars[cur] += tex.length
+    }
+    if (block >= 0) own[block] += tex.length
   }
 
   const parser = new Parser({
     onopentag(name, attrs) {
-      const cls = `${attrs.class ?? ''} ${attrs.id ?? ''}`
-      if (name === 'title') inTitle = true
-      let skip = skipDepth > 0 || SKIP_TAGS.has(name) || (name !== 'body' && name !== 'html' && name !== 'main' && name !== 'article' && BOILERPLATE.test(cls)) || attrs.hidden !== undefined || /display\s*:\s*none/i.test(attrs.style ?? '') || attrs['aria-hidden'] === 'true' && !math
+            if (name === 'title') inTitle = true
+      let skip = skipDepth > 0 || SKIP_TAGS.has(name) || attrs.hidden !== undefined || /display\s*:\s*none/i.test(attrs.style ?? '') || attrs['aria-hidden'] === 'true' && !math
       if (!skip && RENDERED_MATH.test(attrs.class ?? '')) skip = true
       if (name === 'script') {
         const type = (attrs.type ?? '').toLowerCase()
@@ -73,15 +122,33 @@ export function extractText(html: string): Extracted {
       if (!skip && name === 'img') {
         const alt = (attrs.alt ?? attrs.title ?? '').trim()
         if (alt && (LATEX_IMG.test(attrs.src ?? '') || /(^|\s)(latex|tex|math)(\s|$)/i.test(attrs.class ?? ''))) {
-          out.push(` ${wrapTex(alt.replace(/^\$+|\$+$/g, ''), false)} `)
+          pushMath(` ${wrapTex(alt.replace(/^\$+|\$+$/g, ''), false)} `)
         }
       }
-      if (!VOID_TAGS.has(name)) stack.push({ tag: name, skip })
-      if (skip) skipDepth += VOID_TAGS.has(name) ? 0 : 1
+      const isVoid = VOID_TAGS.has(name)
+      let node = -1
+      if (!isVoid) {
+        if (!skip) {
+          node = parent.length
+          parent.push(cur)
+          tagOf.push(name)
+          clsOf.push(attrs.class ?? '')
+          idOf.push(attrs.id ?? '')
+          own.push(0); commas.push(0); chars.push(0); link.push(0); mathN.push(0)
+          segStart.push(segs.length); segEnd.push(-1); lastDesc.push(-1)
+        }
+        stack.push({ tag: name, skip, node, prevBlock: block })
+        if (!skip) {
+          cur = node
+          if (SCORE_BLOCKS.has(name)) block = node
+          if (name === 'a') linkDepth++
+        }
+      }
+      if (skip) skipDepth += isVoid ? 0 : 1
       if (name === 'pre' && !skip) preDepth++
       if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(name === 'p' || /^h\d$/.test(name) ? 2 : 1)
-      if (!skip && name === 'li') out.push('- ')
-      if (!skip && (name === 'td' || name === 'th')) out.push(' ')
+      if (!skip && name === 'li') push('- ')
+      if (!skip && (name === 'td' || name === 'th')) push(' ')
     },
     ontext(text) {
       if (inTitle) title += text
@@ -92,13 +159,24 @@ export function extractText(html: string): Extracted {
         return
       }
       if (skipDepth > 0) return
-      out.push(preDepth > 0 ? text : text.replace(/\s+/g, ' '))
+      const t = preDepth > 0 ? text : text.replace(/\s+/g, ' ')
+      push(t)
+      if (cur < 0) return
+      const n = t.length - (t.charCodeAt(0) === 32 ? 1 : 0)
+      if (n <= 0) return
+      if (block >= 0) {
+        own[block] += n
+        for (let i = t.indexOf(','); i >= 0; i = t.indexOf(',', i + 1)) commas[block]++
+      }
+      chars[cur] += n
+      if (linkDepth > 0) link[cur] += n
+      if (TEXT_TEX.test(t)) mathN[cur]++
     },
     onclosetag(name) {
       if (name === 'title') inTitle = false
       if (name === 'script' && script) {
         const tex = script.tex.trim()
-        if (tex) out.push(wrapTex(tex, script.display))
+        if (tex) pushMath(wrapTex(tex, script.display))
         script = null
       }
       if (math && name === 'annotation') math.inAnnotation = false
@@ -113,21 +191,182 @@ export function extractText(html: string): Extracted {
         if (f.tag === 'pre' && !f.skip) preDepth--
         if (f.tag === 'math' && math && !f.skip) {
           const m: MathCapture = math
-          const tex = (m.tex ?? m.alttext ?? m.fallback).trim()
-          if (tex) out.push(wrapTex(tex, m.display))
           math = null
+          const tex = (m.tex ?? m.alttext ?? m.fallback).trim()
+          if (tex) pushMath(wrapTex(tex, m.display))
         }
         if (!f.skip && BLOCK_TAGS.has(f.tag)) newline(f.tag === 'p' || /^h\d$/.test(f.tag) ? 2 : 1)
+        if (f.node >= 0) {
+          segEnd[f.node] = segs.length
+          lastDesc[f.node] = parent.length - 1
+          cur = parent[f.node]
+          block = f.prevBlock
+          if (f.tag === 'a') linkDepth--
+        }
       }
     },
   }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true })
   parser.write(html)
   parser.end()
-  return { title: normalizeText(title).replace(/\n/g, ' '), text: normalizeText(out.join('')) }
+  const n = parent.length
+  for (let i = 0; i < n; i++) {
+    if (segEnd[i] < 0) segEnd[i] = segs.length
+    if (lastDesc[i] < 0) lastDesc[i] = n - 1
+  }
+  const keep = selectContent({ n, parent, tagOf, clsOf, idOf, own, commas, chars, link, mathN, segStart, segEnd, lastDesc, segs, segNode })
+  const text = normalizeText(keep)
+  return { title: normalizeText(title).replace(/\n/g, ' '), text }
 }
 
 function wrapTex(tex: string, display: boolean): string {
   const t = tex.trim()
   if (/^(\$|\\\(|\\\[)/.test(t)) return t
   return display ? `$$${t}$$` : `$${t}$`
+}
+
+interface Parsed {
+  n: number
+  parent: number[]
+  tagOf: string[]
+  clsOf: string[]
+  idOf: string[]
+  own: number[]
+  commas: number[]
+  chars: number[]
+  link: number[]
+  mathN: number[]
+  segStart: number[]
+  segEnd: number[]
+  lastDesc: number[]
+  segs: string[]
+  segNode: number[]
+}
+
+const LINK_LIST_TAGS = new Set(['ul', 'ol', 'dl', 'div', 'section', 'table', 'header', 'menu'])
+const classWeight = (cls: string, id: string): number =>
+  (cls ? (NEGATIVE.test(cls) ? -25 : 0) + (POSITIVE.test(cls) ? 25 : 0) : 0) + (id ? (NEGATIVE.test(id) ? -25 : 0) + (POSITIVE.test(id) ? 25 : 0) : 0)
+
+/** Picks the main content from the parsed segments and returns its raw text (before normalisation). */
+function selectContent(d: Parsed): string {
+  const { n, parent, tagOf, segs, segNode, segStart, segEnd, lastDesc } = d
+  const total = d.chars.slice()
+  const links = d.link.slice()
+  const maths = d.mathN.slice()
+  for (let i = n - 1; i >= 0; i--) {
+    const p = parent[i]
+    if (p >= 0) { total[p] += total[i]; links[p] += links[i]; maths[p] += maths[i] }
+  }
+  let docTotal = 0
+  for (let i = 0; i < n; i++) if (parent[i] < 0) docTotal += total[i]
+  const children: number[][] = Array.from({ length: n }, () => [])
+  for (let i = 0; i < n; i++) if (parent[i] >= 0) children[parent[i]].push(i)
+
+  // Furniture: nav/footer/aside/form, and class or id names of page furniture. A wrapper that holds most of
+  // the page's text is layout (an ASP.NET <form>, "page menu-open"), not furniture, unless it is comments.
+  const boiler = new Uint8Array(n)
+  const inBoiler = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    const tag = tagOf[i]
+    const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}` : ''
+    const furniture = SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' && BOILERPLATE.test(names))
+    if (furniture && (total[i] <= 0.5 * docTotal || COMMENTS.test(names))) boiler[i] = 1
+    inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
+  }
+
+  // Readability scoring: every block with >= 25 characters of its own text scores 1 + commas + length/100
+  // (at most 3) and passes it to five levels of ancestors (divided by 1, 2, 6, 9, 12).
+  const score = new Float64Array(n)
+  const cand = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    if (d.own[i] < 25 || inBoiler[i]) continue
+    const cs = 2 + d.commas[i] + Math.min(Math.floor(d.own[i] / 100), 3)
+    for (let a = parent[i], level = 0; a >= 0 && level < 5; a = parent[a], level++) {
+      if (!cand[a]) {
+        cand[a] = 1
+        score[a] += (TAG_SCORE[tagOf[a]] ?? 0) + classWeight(d.clsOf[a], d.idOf[a])
+      }
+      score[a] += cs / (level === 0 ? 1 : level === 1 ? 2 : level * 3)
+    }
+  }
+  const ranked: number[] = []
+  for (let i = 0; i < n; i++) {
+    if (!cand[i] || inBoiler[i]) continue
+    if (total[i] > 0) score[i] *= 1 - links[i] / total[i]
+    ranked.push(i)
+  }
+  ranked.sort((a, b) => score[b] - score[a])
+  const contains = (a: number, b: number): boolean => a === b || (a < b && b <= lastDesc[a])
+
+  let roots: number[] = []
+  if (ranked.length > 0) {
+    let top = ranked[0]
+    // Several near-best candidates under one ancestor: the ancestor is the content (e.g. Q&A threads).
+    const alts = ranked.slice(1, 5).filter((c) => score[c] >= 0.75 * score[top])
+    if (alts.length >= 3) {
+      for (let p = parent[top]; p >= 0 && tagOf[p] !== 'body'; p = parent[p]) {
+        if (alts.filter((c) => contains(p, c)).length >= 3) { top = p; break }
+      }
+    }
+    let last = score[top]
+    const floor = last / 3
+    for (let p = parent[top]; p >= 0 && tagOf[p] !== 'body'; p = parent[p]) {
+      if (!cand[p]) continue
+      if (score[p] < floor) break
+      if (score[p] > last) { top = p; break }
+      last = score[p]
+    }
+    while (parent[top] >= 0 && tagOf[parent[top]] !== 'body' && children[parent[top]].length === 1) top = parent[top]
+    // Siblings that score well, or plain paragraphs with little link text, join the top candidate.
+    const p = parent[top]
+    if (p < 0) roots = [top]
+    else {
+      const threshold = Math.max(10, score[top] * 0.2)
+      for (const s of children[p]) {
+        let ok = s === top
+        if (!ok && !inBoiler[s]) {
+          const bonus = d.clsOf[s] && d.clsOf[s] === d.clsOf[top] ? score[top] * 0.2 : 0
+          const density = total[s] ? links[s] / total[s] : 0
+          if (cand[s] && score[s] + bonus >= threshold) ok = true
+          else if (tagOf[s] === 'p') ok = (total[s] > 80 && density < 0.25) || (total[s] > 0 && total[s] <= 80 && density === 0 && /\.( |$)/.test(segs.slice(segStart[s], segEnd[s]).join('')))
+        }
+        if (ok) roots.push(s)
+      }
+    }
+    let selected = 0
+    for (const r of roots) selected += total[r]
+    // Math outside the selection widens it to the common ancestor, so content selection never drops TeX.
+    let lca = -2
+    for (let i = 0; i < n; i++) {
+      if (d.mathN[i] === 0 || inBoiler[i] || roots.some((r) => contains(r, i))) continue
+      if (lca === -2) lca = roots[0]
+      while (lca >= 0 && !contains(lca, i)) lca = parent[lca]
+      if (lca < 0) break
+    }
+    if (lca !== -2) roots = lca >= 0 ? [lca] : []
+    else if (selected < 200) roots = []
+  }
+
+  // Emit the kept roots (or, with no usable candidate, the whole document) without the furniture in them.
+  const removed = new Uint8Array(n)
+  const out: string[] = []
+  const emit = (from: number, to: number): void => {
+    for (let k = from; k < to; k++) {
+      const e = segNode[k]
+      if (e < 0 || !removed[e] || segs[k].trim() === '') out.push(segs[k])
+    }
+  }
+  const mark = (r: number, drop: number): void => {
+    removed[r] = drop
+    for (let i = r + 1; i <= lastDesc[r]; i++) {
+      removed[i] = removed[parent[i]] || boiler[i] ||
+        (LINK_LIST_TAGS.has(tagOf[i]) && maths[i] === 0 && total[i] > 0 && links[i] / total[i] > 0.5) ? 1 : 0
+    }
+  }
+  if (roots.length === 0) {
+    for (let i = 0; i < n; i++) if (parent[i] < 0) mark(i, boiler[i])
+    emit(0, segs.length)
+  } else {
+    for (const r of roots) { mark(r, 0); emit(segStart[r], segEnd[r]) }
+  }
+  return out.join('')
 }

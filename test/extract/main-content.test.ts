@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { gunzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import { extractText } from '../../src/extract/html.ts'
+
+const para = (i: number): string => `<p>Paragraph ${i} of the article explains, in some detail, why the sum of the first n odd numbers is a square, and how to prove it.</p>`
+
+describe('extractText main-content selection', () => {
+  it('keeps the article and drops the link lists, sidebar and comments around it', () => {
+    const html = `<html><body><div class="header"><a href="/">Home</a> <a href="/a">About</a></div>
+      <div id="wrap"><div class="post-body">${[1, 2, 3, 4, 5].map(para).join('')}</div>
+      <div class="rail"><ul>${[1, 2, 3, 4, 5, 6].map((i) => `<li><a href="/x${i}">Another story number ${i} you might like</a></li>`).join('')}</ul></div>
+      <div class="comments"><p>First comment, with an opinion, about squares, odd numbers, and proofs.</p></div></div>
+      <footer>Impressum</footer></body></html>`
+    const { text } = extractText(html)
+    for (const i of [1, 2, 3, 4, 5]) expect(text).toContain(`Paragraph ${i} of the article`)
+    expect(text).not.toMatch(/Another story|First comment|Impressum|About/)
+  })
+
+  it('keeps every answer of a Q&A thread, and their TeX', () => {
+    const answer = (i: number): string => `<div class="answer"><div class="post">${para(i)}<p>Take <span class="math-container">$x_${i}^2$</span>.</p></div></div>`
+    const html = `<html><body><nav><a href="/q">Questions</a></nav><div class="question"><div class="post">${para(0)}</div></div>${[1, 2, 3, 4].map(answer).join('')}</body></html>`
+    const { text } = extractText(html)
+    for (const i of [1, 2, 3, 4]) expect(text).toContain(`$x_${i}^2$`)
+    expect(text).toContain('Paragraph 0')
+    expect(text).not.toContain('Questions')
+  })
+
+  it('does not drop a page whose wrapper has a furniture class name (a form around everything)', () => {
+    const html = `<html><body><form id="aspnetForm"><div class="menu-open">${[1, 2, 3].map(para).join('')}</div></form></body></html>`
+    expect(extractText(html).text).toContain('Paragraph 3 of the article')
+  })
+
+  const page = '../shared/data/html/readability/aclu/source.html.gz'
+  it.runIf(existsSync(page))('extracts a real article (Readability "aclu") without its navigation', () => {
+    const { text } = extractText(gunzipSync(readFileSync(page)).toString('utf8'))
+    expect(text.startsWith("I don't use Facebook.")).toBe(true)
+    expect(text).toContain('we also need to protect those of us who manage to opt out.')
+    expect(text).not.toMatch(/Stay Informed|Search form|American Civil Liberties Union\n/)
+  })
+})
