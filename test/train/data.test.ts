@@ -1,0 +1,120 @@
+// Generated arithmetic text, mixing by weight, packing with EOS, and the loader's exact resume.
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { arithmeticDocument, arithmeticProblem } from '../../src/train/arithmetic.ts'
+import { GENERATED_ARITHMETIC, PretrainLoader, type SourceSpec } from '../../src/train/data.ts'
+import { Rng } from '../../src/train/rng.ts'
+
+/** A transparent "tokenizer": one id per character code (mod 1000), so tests can read sequences back. */
+const charTok = { encode: (t: string): number[] => Array.from(t, (c) => c.charCodeAt(0) % 1000) }
+const EOS = 1000
+
+describe('generated arithmetic text', () => {
+  it('is deterministic under the seed, differs across seeds and indices', () => {
+    expect(arithmeticDocument(7, 3)).toBe(arithmeticDocument(7, 3))
+    expect(arithmeticDocument(7, 3)).not.toBe(arithmeticDocument(8, 3))
+    expect(arithmeticDocument(7, 3)).not.toBe(arithmeticDocument(7, 4))
+  })
+  it('multi-step problems whose worked solutions are right', () => {
+    for (let i = 0; i < 300; i++) {
+      const p = arithmeticProblem(1, i)
+      expect(p.steps).toBeGreaterThanOrEqual(2)
+      expect(p.solution.endsWith(`The answer is \\boxed{${p.answer}}.`)).toBe(true)
+      expect(Number.isInteger(p.answer) && p.answer >= 0).toBe(true)
+      // Every "a op b = c" in the solution holds.
+      for (const m of p.solution.matchAll(/(\d+) ([-+*/]) (\d+) = (\d+)/g)) {
+        const [a, b, c] = [Number(m[1]), Number(m[3]), Number(m[4])]
+        const v = m[2] === '+' ? a + b : m[2] === '-' ? a - b : m[2] === '*' ? a * b : a / b
+        expect(v, `${p.question}\n${p.solution}`).toBe(c)
+      }
+    }
+    expect(arithmeticProblem(1, 0, 3).steps).toBe(3)
+  })
+})
+
+describe('source mixing', () => {
+  let dir: string
+  const docs = (tag: string, n: number): string => Array.from({ length: n }, (_, i) => JSON.stringify({ text: `${tag}${i}` })).join('\n') + '\n'
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dsmath-mix-'))
+    await writeFile(join(dir, 'a.jsonl'), docs('A', 50))
+    await writeFile(join(dir, 'b.jsonl.gz'), gzipSync(docs('B', 50)))
+  })
+
+  it('draws sources in proportion to their weights; sources without data give theirs away', async () => {
+    const specs: SourceSpec[] = [
+      { name: 'math_corpus', weight: 56, uris: [GENERATED_ARITHMETIC] },
+      { name: 'algebraic_stack', weight: 4, uris: [] },
+      { name: 'arxiv', weight: 10, uris: [] },
+      { name: 'github_code', weight: 20, uris: [join(dir, 'a.jsonl')] },
+      { name: 'common_crawl', weight: 10, uris: [join(dir, 'b.jsonl.gz')] },
+    ]
+    const loader = await PretrainLoader.create(specs, 64, 1, charTok, EOS, 3)
+    const mix = loader.mixture()
+    expect(mix.map((m) => m.weight)).toEqual([0.56, 0.04, 0.1, 0.2, 0.1])
+    // 14% without data: the others share it in proportion (56:20:10 of 86).
+    expect(mix.map((m) => +m.effective.toFixed(4))).toEqual([+(56 / 86).toFixed(4), 0, 0, +(20 / 86).toFixed(4), +(10 / 86).toFixed(4)])
+    expect(mix[1]!.note).toMatch(/no data/)
+    for (let i = 0; i < 3000; i++) await loader.nextSequence()
+    const s = loader.snapshot().sources
+    const total = s.math_corpus!.docs + s.github_code!.docs + s.common_crawl!.docs
+    expect(s.math_corpus!.docs / total).toBeCloseTo(56 / 86, 1)
+    expect(s.github_code!.docs / total).toBeCloseTo(20 / 86, 1)
+    expect(s.common_crawl!.docs / total).toBeCloseTo(10 / 86, 1)
+    // File sources cycle over their documents (epochs).
+    expect(s.github_code!.epoch).toBeGreaterThan(0)
+  })
+
+  it('the RNG is a pure function of its state', () => {
+    const a = Rng.fromSeed(5), xs = [a.next(), a.next()]
+    const b = new Rng(Rng.fromSeed(5).state)
+    expect([b.next(), b.next()]).toEqual(xs)
+  })
+})
+
+describe('packing', () => {
+  it('fixed-length sequences of seq_len + 1 tokens, EOS between documents, nothing dropped or repeated', async () => {
+    const specs: SourceSpec[] = [{ name: 'math_corpus', weight: 1, uris: [GENERATED_ARITHMETIC] }]
+    const loader = await PretrainLoader.create(specs, 32, 4, charTok, EOS, 9)
+    const flat: number[] = []
+    for (let i = 0; i < 50; i++) {
+      const batch = await loader.nextBatch()
+      expect(batch).toHaveLength(4)
+      for (const s of batch) { expect(s).toHaveLength(33); flat.push(...s) }
+    }
+    const expected: number[] = []
+    for (let i = 0; expected.length < flat.length; i++) expected.push(...charTok.encode(arithmeticDocument(9, i)), EOS)
+    expect(flat).toEqual(expected.slice(0, flat.length))
+    expect(loader.snapshot().seq_index).toBe(200)
+  })
+})
+
+describe('resumable loader', () => {
+  it('a loader rebuilt from a snapshot yields exactly the batches an uninterrupted one yields', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-resume-'))
+    for (const [f, n] of [['s1.jsonl', 7], ['s2.jsonl', 5]] as const) {
+      await writeFile(join(dir, f), Array.from({ length: n }, (_, i) => JSON.stringify({ text: `${f} doc ${i} `.repeat(i + 1) })).join('\n'))
+    }
+    await writeFile(join(dir, 'crawl.txt'), 'a plain text file is one document\n')
+    const specs: SourceSpec[] = [
+      { name: 'math_corpus', weight: 56, uris: [dir] },
+      { name: 'arithmetic', weight: 30, uris: [GENERATED_ARITHMETIC] },
+      { name: 'arxiv', weight: 10, uris: [] },
+    ]
+    const control = await PretrainLoader.create(specs, 48, 3, charTok, EOS, 11)
+    const first = await PretrainLoader.create(specs, 48, 3, charTok, EOS, 11)
+    for (let i = 0; i < 17; i++) { await control.nextBatch(); await first.nextBatch() }
+    const saved = JSON.parse(JSON.stringify(first.snapshot()))
+    expect(saved.seq_index).toBe(51)
+    expect(saved.sources.math_corpus.files).toHaveLength(3)
+    const resumed = new PretrainLoader(specs, 48, 3, charTok, EOS, 11, saved)
+    for (let i = 0; i < 10; i++) expect(await resumed.nextBatch()).toEqual(await control.nextBatch())
+    // A shard added later is read after the files the source already had.
+    await writeFile(join(dir, 'late.jsonl'), JSON.stringify({ text: 'LATE' }) + '\n')
+    expect(resumed.addFiles('math_corpus', [join(dir, 'late.jsonl'), join(dir, 's1.jsonl')])).toBe(1)
+    expect(() => new PretrainLoader(specs, 64, 3, charTok, EOS, 11, saved)).toThrow(/seq_len 48/)
+  })
+})
