@@ -11,6 +11,7 @@ DSMATH_AUTH_TOKEN. Prints one ready line on stdout once it listens:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -150,6 +151,7 @@ class Worker:
         self.ocfg = OptimConfig()
         self.dtype_enum = pb.DTYPE_UNSPECIFIED
         self.step = 0
+        self.reference: Transformer | None = None  # frozen copy of the policy for the KL term (ResetReference)
         torch.use_deterministic_algorithms(True, warn_only=True)
 
     # -- helpers --
@@ -185,6 +187,7 @@ class Worker:
         opt = torch.optim.AdamW(model.param_groups(ocfg.weight_decay), lr=ocfg.lr, betas=(ocfg.beta1, ocfg.beta2),
                                 eps=ocfg.eps, foreach=False)
         self.model, self.opt, self.ocfg, self.dtype_enum, self.seed, self.step = model, opt, ocfg, dtype_enum, seed, 0
+        self.reference = None
 
     def batch(self, seqs: list[tuple[list[int], list[bool] | None]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Right-padded inputs (tokens[:-1]) and targets (tokens[1:], -100 where not counted or padding)."""
@@ -305,6 +308,10 @@ class Worker:
     def log_probs(self, req: pb.LogProbsRequest) -> pb.LogProbsResponse:
         model = self.require_model()
         cfg = model.cfg
+        if req.reference:
+            if self.reference is None:
+                raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, 'reference: none set; call ResetReference first')
+            model = self.reference
         seqs = check_sequences('sequences', req.sequences, cfg, 2, cfg.max_seq_len + 1)
         model.eval()
         res = []
@@ -316,6 +323,100 @@ class Worker:
             counted = lp if mask is None else lp[torch.tensor(mask[1:], dtype=torch.bool)]
             res.append(pb.SequenceLogProbs(logprobs=lp.tolist(), sum=float(counted.sum())))
         return pb.LogProbsResponse(sequences=res)
+
+    def reset_reference(self) -> pb.ResetReferenceResponse:
+        model = self.require_model()
+        ref = copy.deepcopy(model).eval()
+        for p in ref.parameters():
+            p.requires_grad_(False)
+        self.reference = ref
+        return pb.ResetReferenceResponse(step=self.step)
+
+    def policy_step(self, req: pb.PolicyStepRequest) -> pb.PolicyStepResponse:
+        """-(clipped surrogate - beta * k3) over completion tokens, aggregated; see src/rl/grpo.ts (the reference)."""
+        model = self.require_model()
+        cfg = model.cfg
+        if not req.sequences:
+            raise invalid('sequences', 'at least one sequence is required')
+        if not math.isfinite(req.clip_eps) or req.clip_eps <= 0:
+            raise invalid('clip_eps', f'must be > 0 (got {req.clip_eps})')
+        eps_high = req.clip_eps_high if req.HasField('clip_eps_high') else req.clip_eps
+        if not math.isfinite(eps_high) or eps_high <= 0:
+            raise invalid('clip_eps_high', f'must be > 0 (got {eps_high})')
+        if not math.isfinite(req.kl_beta) or req.kl_beta < 0:
+            raise invalid('kl_beta', f'must be >= 0 (got {req.kl_beta})')
+        if req.max_length < 0:
+            raise invalid('max_length', f'must be >= 0 (got {req.max_length})')
+        lr = self.ocfg.lr
+        if req.HasField('learning_rate'):
+            lr = req.learning_rate
+            if not math.isfinite(lr) or lr < 0:
+                raise invalid('learning_rate', f'must be a finite number >= 0 (got {lr})')
+        seqs = []
+        for i, sq in enumerate(req.sequences):
+            f = f'sequences[{i}]'
+            toks = check_tokens(f'{f}.tokens', sq.tokens, cfg.vocab_size)
+            if not 2 <= len(toks) <= cfg.max_seq_len + 1:
+                raise invalid(f'{f}.tokens', f'needs 2 to {cfg.max_seq_len + 1} tokens (got {len(toks)})')
+            n = len(toks) - sq.prompt_length
+            if sq.prompt_length < 1 or n < 1:
+                raise invalid(f'{f}.prompt_length', f'must leave at least one prompt and one completion token (got {sq.prompt_length} of {len(toks)})')
+            for name in ('advantages', 'old_logprobs') + (('ref_logprobs',) if req.kl_beta > 0 else ()):
+                vals = getattr(sq, name)
+                if len(vals) != n:
+                    raise invalid(f'{f}.{name}', f'needs one value per completion token ({n}), got {len(vals)}')
+                if not all(math.isfinite(v) for v in vals):
+                    raise invalid(f'{f}.{name}', 'values must be finite')
+            seqs.append((toks, sq.prompt_length, sq))
+
+        self.sync()
+        t0 = time.perf_counter()
+        model.train()
+        for g in self.opt.param_groups:
+            g['lr'] = lr
+        width = max(len(t) for t, _, _ in seqs) - 1
+        inputs = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, (toks, _, _) in enumerate(seqs):
+            inputs[i, :len(toks) - 1] = torch.tensor(toks[:-1], dtype=torch.long)
+        with self.autocast():
+            logits = model(inputs.to(self.device))
+        logp_all = F.log_softmax(logits.float(), dim=-1)
+        per_seq, kls, clipped, total = [], [], 0, 0
+        for i, (toks, p, sq) in enumerate(seqs):
+            target = torch.tensor(toks[p:], device=self.device)
+            lp = logp_all[i, p - 1:len(toks) - 1].gather(1, target[:, None])[:, 0].double()
+            adv = torch.tensor(list(sq.advantages), dtype=torch.float64, device=self.device)
+            old = torch.tensor(list(sq.old_logprobs), dtype=torch.float64, device=self.device)
+            ratio = torch.exp(lp - old)
+            clipped_ratio = torch.clamp(ratio, 1 - req.clip_eps, 1 + eps_high)
+            surrogate = torch.minimum(ratio * adv, clipped_ratio * adv)
+            if req.kl_beta > 0:
+                d = torch.tensor(list(sq.ref_logprobs), dtype=torch.float64, device=self.device) - lp
+                k3 = torch.exp(d) - d - 1
+            else:
+                k3 = torch.zeros_like(lp)
+            per_seq.append(surrogate - req.kl_beta * k3)
+            kls.append(k3.detach())
+            clipped += int(((ratio < 1 - req.clip_eps) | (ratio > 1 + eps_high)).sum())
+            total += len(lp)
+        if req.aggregation == pb.LOSS_AGGREGATION_TOKEN_MEAN:
+            objective = torch.cat(per_seq).sum() / total
+        elif req.aggregation == pb.LOSS_AGGREGATION_DR_GRPO:
+            max_len = req.max_length or max(len(x) for x in per_seq)
+            objective = torch.cat(per_seq).sum() / (len(per_seq) * max_len)
+        else:
+            objective = torch.stack([x.mean() for x in per_seq]).mean()
+        loss = -objective
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        max_norm = self.ocfg.grad_clip if self.ocfg.grad_clip > 0 else float('inf')
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        self.opt.step()
+        self.step += 1
+        self.sync()
+        return pb.PolicyStepResponse(loss=float(loss.detach()), kl=float(torch.cat(kls).mean()), clip_fraction=clipped / total,
+                                     grad_norm=float(grad_norm), step=self.step, tokens=total,
+                                     step_time_ms=(time.perf_counter() - t0) * 1000)
 
     def save_checkpoint(self, req: pb.SaveCheckpointRequest) -> pb.SaveCheckpointResponse:
         model = self.require_model()
@@ -430,6 +531,12 @@ class Servicer(pb_grpc.WorkerServiceServicer):
 
     def GetStatus(self, request, context):
         return self._run(context, self.w.get_status, locked=False)
+
+    def PolicyStep(self, request, context):
+        return self._run(context, lambda: self.w.policy_step(request))
+
+    def ResetReference(self, request, context):
+        return self._run(context, self.w.reset_reference)
 
 
 class AuthInterceptor(grpc.ServerInterceptor):

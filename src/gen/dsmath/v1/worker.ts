@@ -112,6 +112,48 @@ export function finishReasonToJSON(object: FinishReason): string {
   }
 }
 
+export enum LossAggregation {
+  /** LOSS_AGGREGATION_SEQUENCE_MEAN - The paper's: mean over each sequence's tokens, then over the sequences. */
+  LOSS_AGGREGATION_SEQUENCE_MEAN = 0,
+  /** LOSS_AGGREGATION_TOKEN_MEAN - Sum over all tokens / number of tokens. */
+  LOSS_AGGREGATION_TOKEN_MEAN = 1,
+  /** LOSS_AGGREGATION_DR_GRPO - Dr. GRPO: sum over all tokens / (sequences * max_length). */
+  LOSS_AGGREGATION_DR_GRPO = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function lossAggregationFromJSON(object: any): LossAggregation {
+  switch (object) {
+    case 0:
+    case "LOSS_AGGREGATION_SEQUENCE_MEAN":
+      return LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN;
+    case 1:
+    case "LOSS_AGGREGATION_TOKEN_MEAN":
+      return LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN;
+    case 2:
+    case "LOSS_AGGREGATION_DR_GRPO":
+      return LossAggregation.LOSS_AGGREGATION_DR_GRPO;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LossAggregation.UNRECOGNIZED;
+  }
+}
+
+export function lossAggregationToJSON(object: LossAggregation): string {
+  switch (object) {
+    case LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN:
+      return "LOSS_AGGREGATION_SEQUENCE_MEAN";
+    case LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN:
+      return "LOSS_AGGREGATION_TOKEN_MEAN";
+    case LossAggregation.LOSS_AGGREGATION_DR_GRPO:
+      return "LOSS_AGGREGATION_DR_GRPO";
+    case LossAggregation.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * A decoder-only transformer as in DeepSeek's models: pre-norm RMSNorm, rotary position embeddings,
  * SwiGLU feed-forward, causal attention.
@@ -248,6 +290,55 @@ export interface GenerateResponse {
 export interface LogProbsRequest {
   /** Each: 2 to max_seq_len + 1 tokens. With loss_mask set, only masked positions are summed into `sum`. */
   sequences: TokenSequence[];
+  /** Score with the frozen reference model (see ResetReference) instead of the policy. */
+  reference: boolean;
+}
+
+export interface PolicySequence {
+  /** Prompt then completion; 2 to max_seq_len + 1 tokens. */
+  tokens: number[];
+  /** The completion is tokens[prompt_length:]; at least 1 prompt token and 1 completion token. */
+  prompt_length: number;
+  /** One value per completion token each. */
+  advantages: number[];
+  old_logprobs: number[];
+  /** Empty when kl_beta is 0. */
+  ref_logprobs: number[];
+}
+
+export interface PolicyStepRequest {
+  sequences: PolicySequence[];
+  /** Clip range epsilon (the paper: 0.2); clip_eps_high for clip-higher (default clip_eps). */
+  clip_eps: number;
+  clip_eps_high?:
+    | number
+    | undefined;
+  /** KL coefficient beta (the paper: 0.04). */
+  kl_beta: number;
+  aggregation: LossAggregation;
+  /** Dr. GRPO's normaliser; 0: the longest completion of the batch. */
+  max_length: number;
+  learning_rate?: number | undefined;
+}
+
+export interface PolicyStepResponse {
+  /** -objective, before the update. */
+  loss: number;
+  /** Mean k3 over completion tokens. */
+  kl: number;
+  /** Share of completion tokens whose ratio was clipped. */
+  clip_fraction: number;
+  grad_norm: number;
+  step: number;
+  tokens: number;
+  step_time_ms: number;
+}
+
+export interface ResetReferenceRequest {
+}
+
+export interface ResetReferenceResponse {
+  step: number;
 }
 
 export interface SequenceLogProbs {
@@ -1742,13 +1833,16 @@ export const GenerateResponse: MessageFns<GenerateResponse> = {
 };
 
 function createBaseLogProbsRequest(): LogProbsRequest {
-  return { sequences: [] };
+  return { sequences: [], reference: false };
 }
 
 export const LogProbsRequest: MessageFns<LogProbsRequest> = {
   encode(message: LogProbsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.sequences) {
       TokenSequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.reference !== false) {
+      writer.uint32(16).bool(message.reference);
     }
     return writer;
   },
@@ -1774,6 +1868,14 @@ export const LogProbsRequest: MessageFns<LogProbsRequest> = {
             message.sequences.push(TokenSequence.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reference = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1791,6 +1893,7 @@ export const LogProbsRequest: MessageFns<LogProbsRequest> = {
       sequences: globalThis.Array.isArray(object?.sequences)
         ? object.sequences.map((e: any) => TokenSequence.fromJSON(e))
         : [],
+      reference: isSet(object.reference) ? globalThis.Boolean(object.reference) : false,
     };
   },
 
@@ -1798,6 +1901,9 @@ export const LogProbsRequest: MessageFns<LogProbsRequest> = {
     const obj: any = {};
     if (message.sequences?.length) {
       obj.sequences = message.sequences.map((e) => TokenSequence.toJSON(e));
+    }
+    if (message.reference !== false) {
+      obj.reference = message.reference;
     }
     return obj;
   },
@@ -1808,6 +1914,701 @@ export const LogProbsRequest: MessageFns<LogProbsRequest> = {
   fromPartial<I extends Exact<DeepPartial<LogProbsRequest>, I>>(object: I): LogProbsRequest {
     const message = createBaseLogProbsRequest();
     message.sequences = object.sequences?.map((e) => TokenSequence.fromPartial(e)) || [];
+    message.reference = object.reference ?? false;
+    return message;
+  },
+};
+
+function createBasePolicySequence(): PolicySequence {
+  return { tokens: [], prompt_length: 0, advantages: [], old_logprobs: [], ref_logprobs: [] };
+}
+
+export const PolicySequence: MessageFns<PolicySequence> = {
+  encode(message: PolicySequence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.tokens) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.prompt_length !== 0) {
+      writer.uint32(16).int32(message.prompt_length);
+    }
+    if (message.advantages.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.advantages) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.old_logprobs.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.old_logprobs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.ref_logprobs.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.ref_logprobs) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicySequence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicySequence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.tokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.prompt_length = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag === 25) {
+              message.advantages.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.advantages.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 33) {
+              message.old_logprobs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.old_logprobs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag === 41) {
+              message.ref_logprobs.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ref_logprobs.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicySequence {
+    return {
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => globalThis.Number(e)) : [],
+      prompt_length: isSet(object.promptLength)
+        ? globalThis.Number(object.promptLength)
+        : isSet(object.prompt_length)
+        ? globalThis.Number(object.prompt_length)
+        : 0,
+      advantages: globalThis.Array.isArray(object?.advantages)
+        ? object.advantages.map((e: any) => globalThis.Number(e))
+        : [],
+      old_logprobs: globalThis.Array.isArray(object?.oldLogprobs)
+        ? object.oldLogprobs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.old_logprobs)
+        ? object.old_logprobs.map((e: any) => globalThis.Number(e))
+        : [],
+      ref_logprobs: globalThis.Array.isArray(object?.refLogprobs)
+        ? object.refLogprobs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.ref_logprobs)
+        ? object.ref_logprobs.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PolicySequence): unknown {
+    const obj: any = {};
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Math.round(e));
+    }
+    if (message.prompt_length !== 0) {
+      obj.promptLength = Math.round(message.prompt_length);
+    }
+    if (message.advantages?.length) {
+      obj.advantages = message.advantages.map((e) => floatToJson(e));
+    }
+    if (message.old_logprobs?.length) {
+      obj.oldLogprobs = message.old_logprobs.map((e) => floatToJson(e));
+    }
+    if (message.ref_logprobs?.length) {
+      obj.refLogprobs = message.ref_logprobs.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicySequence>, I>>(base?: I): PolicySequence {
+    return PolicySequence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicySequence>, I>>(object: I): PolicySequence {
+    const message = createBasePolicySequence();
+    message.tokens = object.tokens?.map((e) => e) || [];
+    message.prompt_length = object.prompt_length ?? 0;
+    message.advantages = object.advantages?.map((e) => e) || [];
+    message.old_logprobs = object.old_logprobs?.map((e) => e) || [];
+    message.ref_logprobs = object.ref_logprobs?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePolicyStepRequest(): PolicyStepRequest {
+  return {
+    sequences: [],
+    clip_eps: 0,
+    clip_eps_high: undefined,
+    kl_beta: 0,
+    aggregation: 0,
+    max_length: 0,
+    learning_rate: undefined,
+  };
+}
+
+export const PolicyStepRequest: MessageFns<PolicyStepRequest> = {
+  encode(message: PolicyStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sequences) {
+      PolicySequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.clip_eps !== 0) {
+      writer.uint32(17).double(message.clip_eps);
+    }
+    if (message.clip_eps_high !== undefined) {
+      writer.uint32(25).double(message.clip_eps_high);
+    }
+    if (message.kl_beta !== 0) {
+      writer.uint32(33).double(message.kl_beta);
+    }
+    if (message.aggregation !== 0) {
+      writer.uint32(40).int32(message.aggregation);
+    }
+    if (message.max_length !== 0) {
+      writer.uint32(48).int32(message.max_length);
+    }
+    if (message.learning_rate !== undefined) {
+      writer.uint32(57).double(message.learning_rate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sequences.push(PolicySequence.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.clip_eps = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.clip_eps_high = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.kl_beta = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.aggregation = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.max_length = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.learning_rate = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyStepRequest {
+    return {
+      sequences: globalThis.Array.isArray(object?.sequences)
+        ? object.sequences.map((e: any) => PolicySequence.fromJSON(e))
+        : [],
+      clip_eps: isSet(object.clipEps)
+        ? globalThis.Number(object.clipEps)
+        : isSet(object.clip_eps)
+        ? globalThis.Number(object.clip_eps)
+        : 0,
+      clip_eps_high: isSet(object.clipEpsHigh)
+        ? globalThis.Number(object.clipEpsHigh)
+        : isSet(object.clip_eps_high)
+        ? globalThis.Number(object.clip_eps_high)
+        : undefined,
+      kl_beta: isSet(object.klBeta)
+        ? globalThis.Number(object.klBeta)
+        : isSet(object.kl_beta)
+        ? globalThis.Number(object.kl_beta)
+        : 0,
+      aggregation: isSet(object.aggregation) ? lossAggregationFromJSON(object.aggregation) : 0,
+      max_length: isSet(object.maxLength)
+        ? globalThis.Number(object.maxLength)
+        : isSet(object.max_length)
+        ? globalThis.Number(object.max_length)
+        : 0,
+      learning_rate: isSet(object.learningRate)
+        ? globalThis.Number(object.learningRate)
+        : isSet(object.learning_rate)
+        ? globalThis.Number(object.learning_rate)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PolicyStepRequest): unknown {
+    const obj: any = {};
+    if (message.sequences?.length) {
+      obj.sequences = message.sequences.map((e) => PolicySequence.toJSON(e));
+    }
+    if (message.clip_eps !== 0) {
+      obj.clipEps = floatToJson(message.clip_eps);
+    }
+    if (message.clip_eps_high !== undefined) {
+      obj.clipEpsHigh = floatToJson(message.clip_eps_high);
+    }
+    if (message.kl_beta !== 0) {
+      obj.klBeta = floatToJson(message.kl_beta);
+    }
+    if (message.aggregation !== 0) {
+      obj.aggregation = lossAggregationToJSON(message.aggregation);
+    }
+    if (message.max_length !== 0) {
+      obj.maxLength = Math.round(message.max_length);
+    }
+    if (message.learning_rate !== undefined) {
+      obj.learningRate = floatToJson(message.learning_rate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyStepRequest>, I>>(base?: I): PolicyStepRequest {
+    return PolicyStepRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyStepRequest>, I>>(object: I): PolicyStepRequest {
+    const message = createBasePolicyStepRequest();
+    message.sequences = object.sequences?.map((e) => PolicySequence.fromPartial(e)) || [];
+    message.clip_eps = object.clip_eps ?? 0;
+    message.clip_eps_high = object.clip_eps_high ?? undefined;
+    message.kl_beta = object.kl_beta ?? 0;
+    message.aggregation = object.aggregation ?? 0;
+    message.max_length = object.max_length ?? 0;
+    message.learning_rate = object.learning_rate ?? undefined;
+    return message;
+  },
+};
+
+function createBasePolicyStepResponse(): PolicyStepResponse {
+  return { loss: 0, kl: 0, clip_fraction: 0, grad_norm: 0, step: 0, tokens: 0, step_time_ms: 0 };
+}
+
+export const PolicyStepResponse: MessageFns<PolicyStepResponse> = {
+  encode(message: PolicyStepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loss !== 0) {
+      writer.uint32(9).double(message.loss);
+    }
+    if (message.kl !== 0) {
+      writer.uint32(17).double(message.kl);
+    }
+    if (message.clip_fraction !== 0) {
+      writer.uint32(25).double(message.clip_fraction);
+    }
+    if (message.grad_norm !== 0) {
+      writer.uint32(33).double(message.grad_norm);
+    }
+    if (message.step !== 0) {
+      writer.uint32(40).int64(message.step);
+    }
+    if (message.tokens !== 0) {
+      writer.uint32(48).int64(message.tokens);
+    }
+    if (message.step_time_ms !== 0) {
+      writer.uint32(57).double(message.step_time_ms);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyStepResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyStepResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.loss = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.kl = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.clip_fraction = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.grad_norm = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.step = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.tokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.step_time_ms = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyStepResponse {
+    return {
+      loss: isSet(object.loss) ? globalThis.Number(object.loss) : 0,
+      kl: isSet(object.kl) ? globalThis.Number(object.kl) : 0,
+      clip_fraction: isSet(object.clipFraction)
+        ? globalThis.Number(object.clipFraction)
+        : isSet(object.clip_fraction)
+        ? globalThis.Number(object.clip_fraction)
+        : 0,
+      grad_norm: isSet(object.gradNorm)
+        ? globalThis.Number(object.gradNorm)
+        : isSet(object.grad_norm)
+        ? globalThis.Number(object.grad_norm)
+        : 0,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      tokens: isSet(object.tokens) ? globalThis.Number(object.tokens) : 0,
+      step_time_ms: isSet(object.stepTimeMs)
+        ? globalThis.Number(object.stepTimeMs)
+        : isSet(object.step_time_ms)
+        ? globalThis.Number(object.step_time_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: PolicyStepResponse): unknown {
+    const obj: any = {};
+    if (message.loss !== 0) {
+      obj.loss = floatToJson(message.loss);
+    }
+    if (message.kl !== 0) {
+      obj.kl = floatToJson(message.kl);
+    }
+    if (message.clip_fraction !== 0) {
+      obj.clipFraction = floatToJson(message.clip_fraction);
+    }
+    if (message.grad_norm !== 0) {
+      obj.gradNorm = floatToJson(message.grad_norm);
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.tokens !== 0) {
+      obj.tokens = Math.round(message.tokens);
+    }
+    if (message.step_time_ms !== 0) {
+      obj.stepTimeMs = floatToJson(message.step_time_ms);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PolicyStepResponse>, I>>(base?: I): PolicyStepResponse {
+    return PolicyStepResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PolicyStepResponse>, I>>(object: I): PolicyStepResponse {
+    const message = createBasePolicyStepResponse();
+    message.loss = object.loss ?? 0;
+    message.kl = object.kl ?? 0;
+    message.clip_fraction = object.clip_fraction ?? 0;
+    message.grad_norm = object.grad_norm ?? 0;
+    message.step = object.step ?? 0;
+    message.tokens = object.tokens ?? 0;
+    message.step_time_ms = object.step_time_ms ?? 0;
+    return message;
+  },
+};
+
+function createBaseResetReferenceRequest(): ResetReferenceRequest {
+  return {};
+}
+
+export const ResetReferenceRequest: MessageFns<ResetReferenceRequest> = {
+  encode(_: ResetReferenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetReferenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetReferenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ResetReferenceRequest {
+    return {};
+  },
+
+  toJSON(_: ResetReferenceRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetReferenceRequest>, I>>(base?: I): ResetReferenceRequest {
+    return ResetReferenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetReferenceRequest>, I>>(_: I): ResetReferenceRequest {
+    const message = createBaseResetReferenceRequest();
+    return message;
+  },
+};
+
+function createBaseResetReferenceResponse(): ResetReferenceResponse {
+  return { step: 0 };
+}
+
+export const ResetReferenceResponse: MessageFns<ResetReferenceResponse> = {
+  encode(message: ResetReferenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.step !== 0) {
+      writer.uint32(8).int64(message.step);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetReferenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetReferenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.step = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetReferenceResponse {
+    return { step: isSet(object.step) ? globalThis.Number(object.step) : 0 };
+  },
+
+  toJSON(message: ResetReferenceResponse): unknown {
+    const obj: any = {};
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResetReferenceResponse>, I>>(base?: I): ResetReferenceResponse {
+    return ResetReferenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetReferenceResponse>, I>>(object: I): ResetReferenceResponse {
+    const message = createBaseResetReferenceResponse();
+    message.step = object.step ?? 0;
     return message;
   },
 };
@@ -2665,6 +3466,32 @@ export const WorkerServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * One policy-gradient update (GRPO, DeepSeekMath section 4.1; also PPO-style and RFT with the right inputs):
+   * per completion token its advantage, its log-prob under the sampling policy and under the reference model;
+   * the loss is -(clipped surrogate - kl_beta * k3), aggregated as asked. Returns the loss before the update.
+   */
+  policyStep: {
+    path: "/dsmath.v1.WorkerService/PolicyStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PolicyStepRequest): Buffer => Buffer.from(PolicyStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PolicyStepRequest => PolicyStepRequest.decode(value),
+    responseSerialize: (value: PolicyStepResponse): Buffer => Buffer.from(PolicyStepResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PolicyStepResponse => PolicyStepResponse.decode(value),
+  },
+  /** Makes the reference model (read by LogProbs with reference = true) a frozen copy of the current policy. */
+  resetReference: {
+    path: "/dsmath.v1.WorkerService/ResetReference" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetReferenceRequest): Buffer =>
+      Buffer.from(ResetReferenceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetReferenceRequest => ResetReferenceRequest.decode(value),
+    responseSerialize: (value: ResetReferenceResponse): Buffer =>
+      Buffer.from(ResetReferenceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetReferenceResponse => ResetReferenceResponse.decode(value),
+  },
 } as const;
 
 export interface WorkerServiceServer extends UntypedServiceImplementation {
@@ -2684,6 +3511,14 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   /** Rebuilds model and optimizer from a directory written by SaveCheckpoint. */
   loadCheckpoint: handleUnaryCall<LoadCheckpointRequest, LoadCheckpointResponse>;
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * One policy-gradient update (GRPO, DeepSeekMath section 4.1; also PPO-style and RFT with the right inputs):
+   * per completion token its advantage, its log-prob under the sampling policy and under the reference model;
+   * the loss is -(clipped surrogate - kl_beta * k3), aggregated as asked. Returns the loss before the update.
+   */
+  policyStep: handleUnaryCall<PolicyStepRequest, PolicyStepResponse>;
+  /** Makes the reference model (read by LogProbs with reference = true) a frozen copy of the current policy. */
+  resetReference: handleUnaryCall<ResetReferenceRequest, ResetReferenceResponse>;
 }
 
 export interface WorkerServiceClient extends Client {
@@ -2800,6 +3635,42 @@ export interface WorkerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * One policy-gradient update (GRPO, DeepSeekMath section 4.1; also PPO-style and RFT with the right inputs):
+   * per completion token its advantage, its log-prob under the sampling policy and under the reference model;
+   * the loss is -(clipped surrogate - kl_beta * k3), aggregated as asked. Returns the loss before the update.
+   */
+  policyStep(
+    request: PolicyStepRequest,
+    callback: (error: ServiceError | null, response: PolicyStepResponse) => void,
+  ): ClientUnaryCall;
+  policyStep(
+    request: PolicyStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PolicyStepResponse) => void,
+  ): ClientUnaryCall;
+  policyStep(
+    request: PolicyStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PolicyStepResponse) => void,
+  ): ClientUnaryCall;
+  /** Makes the reference model (read by LogProbs with reference = true) a frozen copy of the current policy. */
+  resetReference(
+    request: ResetReferenceRequest,
+    callback: (error: ServiceError | null, response: ResetReferenceResponse) => void,
+  ): ClientUnaryCall;
+  resetReference(
+    request: ResetReferenceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetReferenceResponse) => void,
+  ): ClientUnaryCall;
+  resetReference(
+    request: ResetReferenceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetReferenceResponse) => void,
   ): ClientUnaryCall;
 }
 

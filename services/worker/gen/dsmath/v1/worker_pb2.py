@@ -24,17 +24,19 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64smath/v1/worker.proto\x12\tdsmath.v1\"\xeb\x01\n\x0bModelConfig\x12\x12\n\nvocab_size\x18\x01 \x01(\x05\x12\x0f\n\x07\x64_model\x18\x02 \x01(\x05\x12\x10\n\x08n_layers\x18\x03 \x01(\x05\x12\x0f\n\x07n_heads\x18\x04 \x01(\x05\x12\x12\n\nffn_hidden\x18\x05 \x01(\x05\x12\x13\n\x0bmax_seq_len\x18\x06 \x01(\x05\x12\x12\n\nrope_theta\x18\x07 \x01(\x01\x12\x1f\n\x05\x64type\x18\x08 \x01(\x0e\x32\x10.dsmath.v1.Dtype\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x16\n\x0etie_embeddings\x18\n \x01(\x08\x12\x10\n\x08norm_eps\x18\x0b \x01(\x01\"\xc5\x01\n\x0fOptimizerConfig\x12\n\n\x02lr\x18\x01 \x01(\x01\x12\x12\n\x05\x62\x65ta1\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05\x62\x65ta2\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\x19\n\x0cweight_decay\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12\x16\n\tgrad_clip\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12\x10\n\x03\x65ps\x18\x06 \x01(\x01H\x04\x88\x01\x01\x42\x08\n\x06_beta1B\x08\n\x06_beta2B\x0f\n\r_weight_decayB\x0c\n\n_grad_clipB\x06\n\x04_eps\"h\n\x10InitModelRequest\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x02 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"\xa4\x01\n\x11InitModelResponse\x12\x12\n\nnum_params\x18\x01 \x01(\x03\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x15\n\rcompute_dtype\x18\x03 \x01(\t\x12%\n\x05model\x18\x04 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x05 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"2\n\rTokenSequence\x12\x0e\n\x06tokens\x18\x01 \x03(\x05\x12\x11\n\tloss_mask\x18\x02 \x03(\x08\"m\n\x10TrainStepRequest\x12+\n\tsequences\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\x12\x1a\n\rlearning_rate\x18\x02 \x01(\x01H\x00\x88\x01\x01\x42\x10\n\x0e_learning_rate\"\x95\x01\n\x11TrainStepResponse\x12\x0c\n\x04loss\x18\x01 \x01(\x01\x12\x0e\n\x06tokens\x18\x02 \x01(\x03\x12\x11\n\tgrad_norm\x18\x03 \x01(\x01\x12\x0c\n\x04step\x18\x04 \x01(\x03\x12\x14\n\x0cstep_time_ms\x18\x05 \x01(\x01\x12\x15\n\rlearning_rate\x18\x06 \x01(\x01\x12\x14\n\x0cinput_tokens\x18\x07 \x01(\x03\"\x9b\x01\n\x0fGenerateRequest\x12)\n\x07prompts\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\x12\x16\n\x0emax_new_tokens\x18\x02 \x01(\x05\x12\x13\n\x0btemperature\x18\x03 \x01(\x01\x12\r\n\x05top_p\x18\x04 \x01(\x01\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12\x13\n\x0bstop_tokens\x18\x06 \x03(\x05\"^\n\nCompletion\x12\x0e\n\x06tokens\x18\x01 \x03(\x05\x12\x10\n\x08logprobs\x18\x02 \x03(\x02\x12.\n\rfinish_reason\x18\x03 \x01(\x0e\x32\x17.dsmath.v1.FinishReason\">\n\x10GenerateResponse\x12*\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32\x15.dsmath.v1.Completion\">\n\x0fLogProbsRequest\x12+\n\tsequences\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\"1\n\x10SequenceLogProbs\x12\x10\n\x08logprobs\x18\x01 \x03(\x02\x12\x0b\n\x03sum\x18\x02 \x01(\x01\"B\n\x10LogProbsResponse\x12.\n\tsequences\x18\x01 \x03(\x0b\x32\x1b.dsmath.v1.SequenceLogProbs\"@\n\x15SaveCheckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x19\n\x11\x63lient_state_json\x18\x02 \x01(\t\"4\n\x16SaveCheckpointResponse\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\x0c\n\x04path\x18\x02 \x01(\t\"%\n\x15LoadCheckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x97\x01\n\x16LoadCheckpointResponse\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\x19\n\x11\x63lient_state_json\x18\x02 \x01(\t\x12%\n\x05model\x18\x03 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x04 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"\x12\n\x10GetStatusRequest\"\xaa\x01\n\x11GetStatusResponse\x12\x14\n\x0cmodel_loaded\x18\x01 \x01(\x08\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x15\n\rcompute_dtype\x18\x04 \x01(\t\x12\x12\n\nnum_params\x18\x05 \x01(\x03\x12%\n\x05model\x18\x06 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12\x0f\n\x07runtime\x18\x07 \x01(\t*E\n\x05\x44type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rDTYPE_FLOAT32\x10\x01\x12\x12\n\x0e\x44TYPE_BFLOAT16\x10\x02*~\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x01\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x02\x12\x1d\n\x19\x46INISH_REASON_MAX_SEQ_LEN\x10\x03\x32\x9f\x04\n\rWorkerService\x12\x46\n\tInitModel\x12\x1b.dsmath.v1.InitModelRequest\x1a\x1c.dsmath.v1.InitModelResponse\x12\x46\n\tTrainStep\x12\x1b.dsmath.v1.TrainStepRequest\x1a\x1c.dsmath.v1.TrainStepResponse\x12\x43\n\x08Generate\x12\x1a.dsmath.v1.GenerateRequest\x1a\x1b.dsmath.v1.GenerateResponse\x12\x43\n\x08LogProbs\x12\x1a.dsmath.v1.LogProbsRequest\x1a\x1b.dsmath.v1.LogProbsResponse\x12U\n\x0eSaveCheckpoint\x12 .dsmath.v1.SaveCheckpointRequest\x1a!.dsmath.v1.SaveCheckpointResponse\x12U\n\x0eLoadCheckpoint\x12 .dsmath.v1.LoadCheckpointRequest\x1a!.dsmath.v1.LoadCheckpointResponse\x12\x46\n\tGetStatus\x12\x1b.dsmath.v1.GetStatusRequest\x1a\x1c.dsmath.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x64smath/v1/worker.proto\x12\tdsmath.v1\"\xeb\x01\n\x0bModelConfig\x12\x12\n\nvocab_size\x18\x01 \x01(\x05\x12\x0f\n\x07\x64_model\x18\x02 \x01(\x05\x12\x10\n\x08n_layers\x18\x03 \x01(\x05\x12\x0f\n\x07n_heads\x18\x04 \x01(\x05\x12\x12\n\nffn_hidden\x18\x05 \x01(\x05\x12\x13\n\x0bmax_seq_len\x18\x06 \x01(\x05\x12\x12\n\nrope_theta\x18\x07 \x01(\x01\x12\x1f\n\x05\x64type\x18\x08 \x01(\x0e\x32\x10.dsmath.v1.Dtype\x12\x0c\n\x04seed\x18\t \x01(\x04\x12\x16\n\x0etie_embeddings\x18\n \x01(\x08\x12\x10\n\x08norm_eps\x18\x0b \x01(\x01\"\xc5\x01\n\x0fOptimizerConfig\x12\n\n\x02lr\x18\x01 \x01(\x01\x12\x12\n\x05\x62\x65ta1\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05\x62\x65ta2\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\x19\n\x0cweight_decay\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12\x16\n\tgrad_clip\x18\x05 \x01(\x01H\x03\x88\x01\x01\x12\x10\n\x03\x65ps\x18\x06 \x01(\x01H\x04\x88\x01\x01\x42\x08\n\x06_beta1B\x08\n\x06_beta2B\x0f\n\r_weight_decayB\x0c\n\n_grad_clipB\x06\n\x04_eps\"h\n\x10InitModelRequest\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x02 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"\xa4\x01\n\x11InitModelResponse\x12\x12\n\nnum_params\x18\x01 \x01(\x03\x12\x0e\n\x06\x64\x65vice\x18\x02 \x01(\t\x12\x15\n\rcompute_dtype\x18\x03 \x01(\t\x12%\n\x05model\x18\x04 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x05 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"2\n\rTokenSequence\x12\x0e\n\x06tokens\x18\x01 \x03(\x05\x12\x11\n\tloss_mask\x18\x02 \x03(\x08\"m\n\x10TrainStepRequest\x12+\n\tsequences\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\x12\x1a\n\rlearning_rate\x18\x02 \x01(\x01H\x00\x88\x01\x01\x42\x10\n\x0e_learning_rate\"\x95\x01\n\x11TrainStepResponse\x12\x0c\n\x04loss\x18\x01 \x01(\x01\x12\x0e\n\x06tokens\x18\x02 \x01(\x03\x12\x11\n\tgrad_norm\x18\x03 \x01(\x01\x12\x0c\n\x04step\x18\x04 \x01(\x03\x12\x14\n\x0cstep_time_ms\x18\x05 \x01(\x01\x12\x15\n\rlearning_rate\x18\x06 \x01(\x01\x12\x14\n\x0cinput_tokens\x18\x07 \x01(\x03\"\x9b\x01\n\x0fGenerateRequest\x12)\n\x07prompts\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\x12\x16\n\x0emax_new_tokens\x18\x02 \x01(\x05\x12\x13\n\x0btemperature\x18\x03 \x01(\x01\x12\r\n\x05top_p\x18\x04 \x01(\x01\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12\x13\n\x0bstop_tokens\x18\x06 \x03(\x05\"^\n\nCompletion\x12\x0e\n\x06tokens\x18\x01 \x03(\x05\x12\x10\n\x08logprobs\x18\x02 \x03(\x02\x12.\n\rfinish_reason\x18\x03 \x01(\x0e\x32\x17.dsmath.v1.FinishReason\">\n\x10GenerateResponse\x12*\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32\x15.dsmath.v1.Completion\"Q\n\x0fLogProbsRequest\x12+\n\tsequences\x18\x01 \x03(\x0b\x32\x18.dsmath.v1.TokenSequence\x12\x11\n\treference\x18\x02 \x01(\x08\"w\n\x0ePolicySequence\x12\x0e\n\x06tokens\x18\x01 \x03(\x05\x12\x15\n\rprompt_length\x18\x02 \x01(\x05\x12\x12\n\nadvantages\x18\x03 \x03(\x01\x12\x14\n\x0cold_logprobs\x18\x04 \x03(\x01\x12\x14\n\x0cref_logprobs\x18\x05 \x03(\x01\"\x85\x02\n\x11PolicyStepRequest\x12,\n\tsequences\x18\x01 \x03(\x0b\x32\x19.dsmath.v1.PolicySequence\x12\x10\n\x08\x63lip_eps\x18\x02 \x01(\x01\x12\x1a\n\rclip_eps_high\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07kl_beta\x18\x04 \x01(\x01\x12/\n\x0b\x61ggregation\x18\x05 \x01(\x0e\x32\x1a.dsmath.v1.LossAggregation\x12\x12\n\nmax_length\x18\x06 \x01(\x05\x12\x1a\n\rlearning_rate\x18\x07 \x01(\x01H\x01\x88\x01\x01\x42\x10\n\x0e_clip_eps_highB\x10\n\x0e_learning_rate\"\x8c\x01\n\x12PolicyStepResponse\x12\x0c\n\x04loss\x18\x01 \x01(\x01\x12\n\n\x02kl\x18\x02 \x01(\x01\x12\x15\n\rclip_fraction\x18\x03 \x01(\x01\x12\x11\n\tgrad_norm\x18\x04 \x01(\x01\x12\x0c\n\x04step\x18\x05 \x01(\x03\x12\x0e\n\x06tokens\x18\x06 \x01(\x03\x12\x14\n\x0cstep_time_ms\x18\x07 \x01(\x01\"\x17\n\x15ResetReferenceRequest\"&\n\x16ResetReferenceResponse\x12\x0c\n\x04step\x18\x01 \x01(\x03\"1\n\x10SequenceLogProbs\x12\x10\n\x08logprobs\x18\x01 \x03(\x02\x12\x0b\n\x03sum\x18\x02 \x01(\x01\"B\n\x10LogProbsResponse\x12.\n\tsequences\x18\x01 \x03(\x0b\x32\x1b.dsmath.v1.SequenceLogProbs\"@\n\x15SaveCheckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x19\n\x11\x63lient_state_json\x18\x02 \x01(\t\"4\n\x16SaveCheckpointResponse\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\x0c\n\x04path\x18\x02 \x01(\t\"%\n\x15LoadCheckpointRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"\x97\x01\n\x16LoadCheckpointResponse\x12\x0c\n\x04step\x18\x01 \x01(\x03\x12\x19\n\x11\x63lient_state_json\x18\x02 \x01(\t\x12%\n\x05model\x18\x03 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12-\n\toptimizer\x18\x04 \x01(\x0b\x32\x1a.dsmath.v1.OptimizerConfig\"\x12\n\x10GetStatusRequest\"\xaa\x01\n\x11GetStatusResponse\x12\x14\n\x0cmodel_loaded\x18\x01 \x01(\x08\x12\x0c\n\x04step\x18\x02 \x01(\x03\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x15\n\rcompute_dtype\x18\x04 \x01(\t\x12\x12\n\nnum_params\x18\x05 \x01(\x03\x12%\n\x05model\x18\x06 \x01(\x0b\x32\x16.dsmath.v1.ModelConfig\x12\x0f\n\x07runtime\x18\x07 \x01(\t*E\n\x05\x44type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rDTYPE_FLOAT32\x10\x01\x12\x12\n\x0e\x44TYPE_BFLOAT16\x10\x02*~\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x01\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x02\x12\x1d\n\x19\x46INISH_REASON_MAX_SEQ_LEN\x10\x03*t\n\x0fLossAggregation\x12\"\n\x1eLOSS_AGGREGATION_SEQUENCE_MEAN\x10\x00\x12\x1f\n\x1bLOSS_AGGREGATION_TOKEN_MEAN\x10\x01\x12\x1c\n\x18LOSS_AGGREGATION_DR_GRPO\x10\x02\x32\xc1\x05\n\rWorkerService\x12\x46\n\tInitModel\x12\x1b.dsmath.v1.InitModelRequest\x1a\x1c.dsmath.v1.InitModelResponse\x12\x46\n\tTrainStep\x12\x1b.dsmath.v1.TrainStepRequest\x1a\x1c.dsmath.v1.TrainStepResponse\x12\x43\n\x08Generate\x12\x1a.dsmath.v1.GenerateRequest\x1a\x1b.dsmath.v1.GenerateResponse\x12\x43\n\x08LogProbs\x12\x1a.dsmath.v1.LogProbsRequest\x1a\x1b.dsmath.v1.LogProbsResponse\x12U\n\x0eSaveCheckpoint\x12 .dsmath.v1.SaveCheckpointRequest\x1a!.dsmath.v1.SaveCheckpointResponse\x12U\n\x0eLoadCheckpoint\x12 .dsmath.v1.LoadCheckpointRequest\x1a!.dsmath.v1.LoadCheckpointResponse\x12\x46\n\tGetStatus\x12\x1b.dsmath.v1.GetStatusRequest\x1a\x1c.dsmath.v1.GetStatusResponse\x12I\n\nPolicyStep\x12\x1c.dsmath.v1.PolicyStepRequest\x1a\x1d.dsmath.v1.PolicyStepResponse\x12U\n\x0eResetReference\x12 .dsmath.v1.ResetReferenceRequest\x1a!.dsmath.v1.ResetReferenceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dsmath.v1.worker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DTYPE']._serialized_start=2070
-  _globals['_DTYPE']._serialized_end=2139
-  _globals['_FINISHREASON']._serialized_start=2141
-  _globals['_FINISHREASON']._serialized_end=2267
+  _globals['_DTYPE']._serialized_start=2682
+  _globals['_DTYPE']._serialized_end=2751
+  _globals['_FINISHREASON']._serialized_start=2753
+  _globals['_FINISHREASON']._serialized_end=2879
+  _globals['_LOSSAGGREGATION']._serialized_start=2881
+  _globals['_LOSSAGGREGATION']._serialized_end=2997
   _globals['_MODELCONFIG']._serialized_start=38
   _globals['_MODELCONFIG']._serialized_end=273
   _globals['_OPTIMIZERCONFIG']._serialized_start=276
@@ -56,23 +58,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GENERATERESPONSE']._serialized_start=1317
   _globals['_GENERATERESPONSE']._serialized_end=1379
   _globals['_LOGPROBSREQUEST']._serialized_start=1381
-  _globals['_LOGPROBSREQUEST']._serialized_end=1443
-  _globals['_SEQUENCELOGPROBS']._serialized_start=1445
-  _globals['_SEQUENCELOGPROBS']._serialized_end=1494
-  _globals['_LOGPROBSRESPONSE']._serialized_start=1496
-  _globals['_LOGPROBSRESPONSE']._serialized_end=1562
-  _globals['_SAVECHECKPOINTREQUEST']._serialized_start=1564
-  _globals['_SAVECHECKPOINTREQUEST']._serialized_end=1628
-  _globals['_SAVECHECKPOINTRESPONSE']._serialized_start=1630
-  _globals['_SAVECHECKPOINTRESPONSE']._serialized_end=1682
-  _globals['_LOADCHECKPOINTREQUEST']._serialized_start=1684
-  _globals['_LOADCHECKPOINTREQUEST']._serialized_end=1721
-  _globals['_LOADCHECKPOINTRESPONSE']._serialized_start=1724
-  _globals['_LOADCHECKPOINTRESPONSE']._serialized_end=1875
-  _globals['_GETSTATUSREQUEST']._serialized_start=1877
-  _globals['_GETSTATUSREQUEST']._serialized_end=1895
-  _globals['_GETSTATUSRESPONSE']._serialized_start=1898
-  _globals['_GETSTATUSRESPONSE']._serialized_end=2068
-  _globals['_WORKERSERVICE']._serialized_start=2270
-  _globals['_WORKERSERVICE']._serialized_end=2813
+  _globals['_LOGPROBSREQUEST']._serialized_end=1462
+  _globals['_POLICYSEQUENCE']._serialized_start=1464
+  _globals['_POLICYSEQUENCE']._serialized_end=1583
+  _globals['_POLICYSTEPREQUEST']._serialized_start=1586
+  _globals['_POLICYSTEPREQUEST']._serialized_end=1847
+  _globals['_POLICYSTEPRESPONSE']._serialized_start=1850
+  _globals['_POLICYSTEPRESPONSE']._serialized_end=1990
+  _globals['_RESETREFERENCEREQUEST']._serialized_start=1992
+  _globals['_RESETREFERENCEREQUEST']._serialized_end=2015
+  _globals['_RESETREFERENCERESPONSE']._serialized_start=2017
+  _globals['_RESETREFERENCERESPONSE']._serialized_end=2055
+  _globals['_SEQUENCELOGPROBS']._serialized_start=2057
+  _globals['_SEQUENCELOGPROBS']._serialized_end=2106
+  _globals['_LOGPROBSRESPONSE']._serialized_start=2108
+  _globals['_LOGPROBSRESPONSE']._serialized_end=2174
+  _globals['_SAVECHECKPOINTREQUEST']._serialized_start=2176
+  _globals['_SAVECHECKPOINTREQUEST']._serialized_end=2240
+  _globals['_SAVECHECKPOINTRESPONSE']._serialized_start=2242
+  _globals['_SAVECHECKPOINTRESPONSE']._serialized_end=2294
+  _globals['_LOADCHECKPOINTREQUEST']._serialized_start=2296
+  _globals['_LOADCHECKPOINTREQUEST']._serialized_end=2333
+  _globals['_LOADCHECKPOINTRESPONSE']._serialized_start=2336
+  _globals['_LOADCHECKPOINTRESPONSE']._serialized_end=2487
+  _globals['_GETSTATUSREQUEST']._serialized_start=2489
+  _globals['_GETSTATUSREQUEST']._serialized_end=2507
+  _globals['_GETSTATUSRESPONSE']._serialized_start=2510
+  _globals['_GETSTATUSRESPONSE']._serialized_end=2680
+  _globals['_WORKERSERVICE']._serialized_start=3000
+  _globals['_WORKERSERVICE']._serialized_end=3705
 # @@protoc_insertion_point(module_scope)

@@ -19,6 +19,12 @@ class FinishReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FINISH_REASON_LENGTH: _ClassVar[FinishReason]
     FINISH_REASON_STOP: _ClassVar[FinishReason]
     FINISH_REASON_MAX_SEQ_LEN: _ClassVar[FinishReason]
+
+class LossAggregation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOSS_AGGREGATION_SEQUENCE_MEAN: _ClassVar[LossAggregation]
+    LOSS_AGGREGATION_TOKEN_MEAN: _ClassVar[LossAggregation]
+    LOSS_AGGREGATION_DR_GRPO: _ClassVar[LossAggregation]
 DTYPE_UNSPECIFIED: Dtype
 DTYPE_FLOAT32: Dtype
 DTYPE_BFLOAT16: Dtype
@@ -26,6 +32,9 @@ FINISH_REASON_UNSPECIFIED: FinishReason
 FINISH_REASON_LENGTH: FinishReason
 FINISH_REASON_STOP: FinishReason
 FINISH_REASON_MAX_SEQ_LEN: FinishReason
+LOSS_AGGREGATION_SEQUENCE_MEAN: LossAggregation
+LOSS_AGGREGATION_TOKEN_MEAN: LossAggregation
+LOSS_AGGREGATION_DR_GRPO: LossAggregation
 
 class ModelConfig(_message.Message):
     __slots__ = ("vocab_size", "d_model", "n_layers", "n_heads", "ffn_hidden", "max_seq_len", "rope_theta", "dtype", "seed", "tie_embeddings", "norm_eps")
@@ -158,10 +167,72 @@ class GenerateResponse(_message.Message):
     def __init__(self, completions: _Optional[_Iterable[_Union[Completion, _Mapping]]] = ...) -> None: ...
 
 class LogProbsRequest(_message.Message):
-    __slots__ = ("sequences",)
+    __slots__ = ("sequences", "reference")
     SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     sequences: _containers.RepeatedCompositeFieldContainer[TokenSequence]
-    def __init__(self, sequences: _Optional[_Iterable[_Union[TokenSequence, _Mapping]]] = ...) -> None: ...
+    reference: bool
+    def __init__(self, sequences: _Optional[_Iterable[_Union[TokenSequence, _Mapping]]] = ..., reference: _Optional[bool] = ...) -> None: ...
+
+class PolicySequence(_message.Message):
+    __slots__ = ("tokens", "prompt_length", "advantages", "old_logprobs", "ref_logprobs")
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    ADVANTAGES_FIELD_NUMBER: _ClassVar[int]
+    OLD_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
+    REF_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    prompt_length: int
+    advantages: _containers.RepeatedScalarFieldContainer[float]
+    old_logprobs: _containers.RepeatedScalarFieldContainer[float]
+    ref_logprobs: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, tokens: _Optional[_Iterable[int]] = ..., prompt_length: _Optional[int] = ..., advantages: _Optional[_Iterable[float]] = ..., old_logprobs: _Optional[_Iterable[float]] = ..., ref_logprobs: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class PolicyStepRequest(_message.Message):
+    __slots__ = ("sequences", "clip_eps", "clip_eps_high", "kl_beta", "aggregation", "max_length", "learning_rate")
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    CLIP_EPS_FIELD_NUMBER: _ClassVar[int]
+    CLIP_EPS_HIGH_FIELD_NUMBER: _ClassVar[int]
+    KL_BETA_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    sequences: _containers.RepeatedCompositeFieldContainer[PolicySequence]
+    clip_eps: float
+    clip_eps_high: float
+    kl_beta: float
+    aggregation: LossAggregation
+    max_length: int
+    learning_rate: float
+    def __init__(self, sequences: _Optional[_Iterable[_Union[PolicySequence, _Mapping]]] = ..., clip_eps: _Optional[float] = ..., clip_eps_high: _Optional[float] = ..., kl_beta: _Optional[float] = ..., aggregation: _Optional[_Union[LossAggregation, str]] = ..., max_length: _Optional[int] = ..., learning_rate: _Optional[float] = ...) -> None: ...
+
+class PolicyStepResponse(_message.Message):
+    __slots__ = ("loss", "kl", "clip_fraction", "grad_norm", "step", "tokens", "step_time_ms")
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    KL_FIELD_NUMBER: _ClassVar[int]
+    CLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    GRAD_NORM_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    STEP_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    loss: float
+    kl: float
+    clip_fraction: float
+    grad_norm: float
+    step: int
+    tokens: int
+    step_time_ms: float
+    def __init__(self, loss: _Optional[float] = ..., kl: _Optional[float] = ..., clip_fraction: _Optional[float] = ..., grad_norm: _Optional[float] = ..., step: _Optional[int] = ..., tokens: _Optional[int] = ..., step_time_ms: _Optional[float] = ...) -> None: ...
+
+class ResetReferenceRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResetReferenceResponse(_message.Message):
+    __slots__ = ("step",)
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    step: int
+    def __init__(self, step: _Optional[int] = ...) -> None: ...
 
 class SequenceLogProbs(_message.Message):
     __slots__ = ("logprobs", "sum")

@@ -75,6 +75,16 @@ class WorkerServiceStub:
                 request_serializer=dsmath_dot_v1_dot_worker__pb2.GetStatusRequest.SerializeToString,
                 response_deserializer=dsmath_dot_v1_dot_worker__pb2.GetStatusResponse.FromString,
                 _registered_method=True)
+        self.PolicyStep = channel.unary_unary(
+                '/dsmath.v1.WorkerService/PolicyStep',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.PolicyStepRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.PolicyStepResponse.FromString,
+                _registered_method=True)
+        self.ResetReference = channel.unary_unary(
+                '/dsmath.v1.WorkerService/ResetReference',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -135,6 +145,22 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PolicyStep(self, request, context):
+        """One policy-gradient update (GRPO, DeepSeekMath section 4.1; also PPO-style and RFT with the right inputs):
+        per completion token its advantage, its log-prob under the sampling policy and under the reference model;
+        the loss is -(clipped surrogate - kl_beta * k3), aggregated as asked. Returns the loss before the update.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetReference(self, request, context):
+        """Makes the reference model (read by LogProbs with reference = true) a frozen copy of the current policy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -172,6 +198,16 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=dsmath_dot_v1_dot_worker__pb2.GetStatusRequest.FromString,
                     response_serializer=dsmath_dot_v1_dot_worker__pb2.GetStatusResponse.SerializeToString,
+            ),
+            'PolicyStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.PolicyStep,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.PolicyStepRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.PolicyStepResponse.SerializeToString,
+            ),
+            'ResetReference': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetReference,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -369,6 +405,60 @@ class WorkerService:
             '/dsmath.v1.WorkerService/GetStatus',
             dsmath_dot_v1_dot_worker__pb2.GetStatusRequest.SerializeToString,
             dsmath_dot_v1_dot_worker__pb2.GetStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PolicyStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/PolicyStep',
+            dsmath_dot_v1_dot_worker__pb2.PolicyStepRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.PolicyStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetReference(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/ResetReference',
+            dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.FromString,
             options,
             channel_credentials,
             insecure,
