@@ -32,6 +32,7 @@ interface Frame {
   skip: boolean
   node: number // element id, -1 when skipped
   prevBlock: number
+  link: boolean // an <a href> (an <a name/> left open must not turn the rest of the page into link text)
 }
 
 interface MathCapture {
@@ -45,6 +46,8 @@ interface MathCapture {
 // Readability-style content scoring (class/id weights, paragraph scores passed up to ancestors).
 const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i
 const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i
+// Names that may be content despite a furniture word ("article-share-body" is kept, as Readability does).
+const MAYBE_CONTENT = /article|body|column|content|main|shadow/i
 const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
 // Elements removed with their subtree unless they hold the main content (checked after the parse).
 const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form'])
@@ -137,11 +140,12 @@ export function extractText(html: string): Extracted {
           own.push(0); commas.push(0); chars.push(0); link.push(0); mathN.push(0)
           segStart.push(segs.length); segEnd.push(-1); lastDesc.push(-1)
         }
-        stack.push({ tag: name, skip, node, prevBlock: block })
+        const isLink = !skip && name === 'a' && attrs.href !== undefined
+        stack.push({ tag: name, skip, node, prevBlock: block, link: isLink })
         if (!skip) {
           cur = node
           if (SCORE_BLOCKS.has(name)) block = node
-          if (name === 'a') linkDepth++
+          if (isLink) linkDepth++
         }
       }
       if (skip) skipDepth += isVoid ? 0 : 1
@@ -201,7 +205,7 @@ export function extractText(html: string): Extracted {
           lastDesc[f.node] = parent.length - 1
           cur = parent[f.node]
           block = f.prevBlock
-          if (f.tag === 'a') linkDepth--
+          if (f.link) linkDepth--
         }
       }
     },
@@ -213,8 +217,13 @@ export function extractText(html: string): Extracted {
     if (segEnd[i] < 0) segEnd[i] = segs.length
     if (lastDesc[i] < 0) lastDesc[i] = n - 1
   }
-  const keep = selectContent({ n, parent, tagOf, clsOf, idOf, own, commas, chars, link, mathN, segStart, segEnd, lastDesc, segs, segNode })
-  const text = normalizeText(keep)
+  const parsed = { n, parent, tagOf, clsOf, idOf, own, commas, chars, link, mathN, segStart, segEnd, lastDesc, segs, segNode }
+  let text = normalizeText(selectContent(parsed, false))
+  // Little text left: try again without class-name furniture (as Readability retries with its flags off).
+  if (text.length < 250) {
+    const relaxed = normalizeText(selectContent(parsed, true))
+    if (relaxed.length > Math.max(2 * text.length, text.length + 250)) text = relaxed
+  }
   return { title: normalizeText(title).replace(/\n/g, ' '), text }
 }
 
@@ -247,30 +256,46 @@ const classWeight = (cls: string, id: string): number =>
   (cls ? (NEGATIVE.test(cls) ? -25 : 0) + (POSITIVE.test(cls) ? 25 : 0) : 0) + (id ? (NEGATIVE.test(id) ? -25 : 0) + (POSITIVE.test(id) ? 25 : 0) : 0)
 
 /** Picks the main content from the parsed segments and returns its raw text (before normalisation). */
-function selectContent(d: Parsed): string {
+function selectContent(d: Parsed, relaxed: boolean): string {
   const { n, parent, tagOf, segs, segNode, segStart, segEnd, lastDesc } = d
-  const total = d.chars.slice()
-  const links = d.link.slice()
-  const maths = d.mathN.slice()
+  const total = Float64Array.from(d.chars)
+  const links = Float64Array.from(d.link)
+  const maths = Float64Array.from(d.mathN)
   for (let i = n - 1; i >= 0; i--) {
     const p = parent[i]
     if (p >= 0) { total[p] += total[i]; links[p] += links[i]; maths[p] += maths[i] }
   }
-  let docTotal = 0
-  for (let i = 0; i < n; i++) if (parent[i] < 0) docTotal += total[i]
+  // Prose: text of blocks with at least 80 characters of their own, summed over subtrees.
+  const prose = new Float64Array(n)
+  for (let i = n - 1; i >= 0; i--) {
+    if (d.own[i] >= 80) prose[i] += d.own[i]
+    if (parent[i] >= 0) prose[parent[i]] += prose[i]
+  }
+  let docProse = 0
+  for (let i = 0; i < n; i++) if (parent[i] < 0) docProse += prose[i]
   const children: number[][] = Array.from({ length: n }, () => [])
   for (let i = 0; i < n; i++) if (parent[i] >= 0) children[parent[i]].push(i)
 
   // Furniture: nav/footer/aside/form, and class or id names of page furniture. A wrapper that holds most of
-  // the page's text is layout (an ASP.NET <form>, "page menu-open"), not furniture, unless it is comments.
+  // the page's prose is layout (an ASP.NET <form>, "page menu-open", "c-fixed-sidebar-layout"), not
+  // furniture, unless it is comments.
   const boiler = new Uint8Array(n)
   const inBoiler = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     const tag = tagOf[i]
-    const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}` : ''
-    const furniture = SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' && BOILERPLATE.test(names))
-    if (furniture && (total[i] <= 0.5 * docTotal || COMMENTS.test(names))) boiler[i] = 1
+    // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
+    const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}`.replace(/--\S*/g, '') : ''
+    const furniture = relaxed ? tag === 'nav' || tag === 'footer' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' &&
+      BOILERPLATE.test(names) && (!MAYBE_CONTENT.test(names) || COMMENTS.test(names)))
+    if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
+  }
+  // From here on, totals leave out the furniture inside (misnested markup can put a sidebar in an article).
+  total.set(d.chars)
+  links.set(d.link)
+  for (let i = n - 1; i >= 0; i--) {
+    const p = parent[i]
+    if (p >= 0 && !boiler[i]) { total[p] += total[i]; links[p] += links[i] }
   }
 
   // Readability scoring: every block with >= 25 characters of its own text scores 1 + commas + length/100
@@ -359,7 +384,7 @@ function selectContent(d: Parsed): string {
     removed[r] = drop
     for (let i = r + 1; i <= lastDesc[r]; i++) {
       removed[i] = removed[parent[i]] || boiler[i] ||
-        (LINK_LIST_TAGS.has(tagOf[i]) && maths[i] === 0 && total[i] > 0 && links[i] / total[i] > 0.5) ? 1 : 0
+        (LINK_LIST_TAGS.has(tagOf[i]) && maths[i] === 0 && total[i] > 0 && links[i] / total[i] > 0.5 && total[i] - links[i] < 300) ? 1 : 0
     }
   }
   if (roots.length === 0) {
