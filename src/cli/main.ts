@@ -23,6 +23,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   grade --jsonl     grade final answers: {"id","response","reference"} lines in, {"id","answer","correct"} out
   tokenizer train   train a byte-level BPE tokenizer.json on corpus text (digits split, vocab size a flag)
   tokenizer encode|decode  text lines <-> JSON arrays of token ids
+  train pretrain    continued pretraining through the PyTorch worker (--local, or submit to the service)
+  pretrain serve    gRPC PretrainService: jobs fed by dsmath.shards events, checkpoints, status streams
   demo              run the corpus job on the sample data in the repo
 `
 
@@ -55,6 +57,8 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'tokenizer train': async () => (await import('./tokenizer.ts')).tokenizerTrain,
   'tokenizer encode': async () => (await import('./tokenizer.ts')).tokenizerEncode,
   'tokenizer decode': async () => (await import('./tokenizer.ts')).tokenizerDecode,
+  'train pretrain': async () => (await import('./train.ts')).trainPretrain,
+  'pretrain serve': async () => (await import('./train.ts')).pretrainServe,
 }
 
 export async function main(argv: string[]): Promise<number> {
