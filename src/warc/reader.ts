@@ -16,10 +16,18 @@ export interface ReadOptions {
 
 const GZIP_MAGIC = [0x1f, 0x8b]
 
-/** A growable window over a byte stream, addressed by absolute file offsets. */
+/**
+ * A growable window over a byte stream, addressed by absolute file offsets. The bytes live in one reused
+ * arena: each byte read is copied in once, and the arena is compacted instead of reallocated (no fresh
+ * megabyte buffers to page in and collect). Slices are views of the arena, valid until the next fill:
+ * nothing handed out of the reader aliases them.
+ */
 class Window {
-  private buf = Buffer.alloc(0)
-  /** Absolute offset of buf[0]. */
+  private arena = Buffer.alloc(0)
+  /** Arena index of `base`, and the number of bytes held from there. */
+  private start = 0
+  private len = 0
+  /** Absolute offset of the first byte held. */
   base: number
   eof = false
   private it: AsyncIterator<Uint8Array>
@@ -30,32 +38,46 @@ class Window {
   }
 
   get end(): number {
-    return this.base + this.buf.length
+    return this.base + this.len
   }
 
   /** Ensures bytes [base, upTo) are present unless the stream ends first; returns whether they are. */
   async fill(upTo: number): Promise<boolean> {
-    const parts: Uint8Array[] = [this.buf]
-    let have = this.end
-    while (have < upTo && !this.eof) {
+    while (this.end < upTo && !this.eof) {
       const next = await this.it.next()
       if (next.done) { this.eof = true; break }
-      parts.push(next.value)
-      have += next.value.length
+      this.append(next.value)
     }
-    if (parts.length > 1) this.buf = Buffer.concat(parts)
     return this.end >= upTo
+  }
+
+  private append(chunk: Uint8Array): void {
+    const need = this.len + chunk.length
+    if (this.start + need > this.arena.length || this.arena.length > Math.max(4 * need, 64 << 20)) {
+      if (need <= this.arena.length && this.arena.length <= Math.max(4 * need, 64 << 20)) {
+        this.arena.copyWithin(0, this.start, this.start + this.len)
+      } else {
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * need, 4 << 20))
+        this.arena.copy(next, 0, this.start, this.start + this.len)
+        this.arena = next
+      }
+      this.start = 0
+    }
+    this.arena.set(chunk, this.start + this.len)
+    this.len = need
   }
 
   /** Bytes [from, to) by absolute offset; both must already be in the window. */
   slice(from: number, to = this.end): Buffer {
-    return this.buf.subarray(from - this.base, to - this.base)
+    return this.arena.subarray(this.start + from - this.base, this.start + to - this.base)
   }
 
   /** Forgets everything before `offset`. */
   drop(offset: number): void {
     if (offset > this.base) {
-      this.buf = this.buf.subarray(Math.min(offset - this.base, this.buf.length))
+      const n = Math.min(offset - this.base, this.len)
+      this.start += n
+      this.len -= n
       this.base = offset
     }
   }
@@ -68,7 +90,7 @@ class Window {
   async find(needle: Buffer, from: number): Promise<number> {
     let at = from
     for (;;) {
-      const idx = this.buf.indexOf(needle, Math.max(0, at - this.base))
+      const idx = this.slice(this.base).indexOf(needle, Math.max(0, at - this.base))
       if (idx >= 0) return this.base + idx
       if (this.eof) return -1
       at = Math.max(at, this.end - needle.length + 1)
@@ -126,7 +148,8 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
         offset = next; want = 1 << 16
         continue
       }
-      want *= 4
+      // Grow past what the window already holds, so that each retry has new bytes to inflate.
+      want = Math.max(want * 4, 2 * (win.end - offset))
       continue
     }
     want = 1 << 16

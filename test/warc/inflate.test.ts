@@ -35,6 +35,13 @@ const fixtures = [
 const native = nativeInflate()
 
 describe('inflate engines', () => {
+  for (const f of fixtures) {
+    it(`same records from ${f} read whole and in 997-byte pieces`, async () => {
+      const bytes = readFileSync(`${REPO}${f}`)
+      expect(await summary(bytes, 'zlib', 997)).toEqual(await summary(bytes, 'zlib'))
+    })
+  }
+
   it('picks libdeflate when the addon is built, node:zlib otherwise', () => {
     expect(resolveInflateEngine('zlib')).toBe('zlib')
     if (native.available) expect(resolveInflateEngine('libdeflate')).toBe('libdeflate')
