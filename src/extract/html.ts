@@ -15,7 +15,7 @@ const BLOCK_TAGS = new Set([
 ])
 const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr', 'param'])
 // Class or id words that mark page furniture rather than content.
-const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link)($|[\s_-])/i
+const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print|widget)($|[\s_-])/i
 // Rendered math that duplicates a TeX source kept elsewhere in the page.
 const RENDERED_MATH = /(^|\s)(katex-html|MathJax_Preview|MathJax|MathJax_Display|MJX_Assistive_MathML|MathJax_SVG|MathJax_CHTML|mjx-chtml)(\s|$)/
 // TeX already in the text: \(...\), \[...\], or $...$ not opening with a digit or space (a price).
@@ -46,11 +46,9 @@ interface MathCapture {
 // Readability-style content scoring (class/id weights, paragraph scores passed up to ancestors).
 const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i
 const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i
-// Names that may be content despite a furniture word ("article-share-body" is kept, as Readability does).
-const MAYBE_CONTENT = /article|body|column|content|main|shadow/i
 const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
 // Elements removed with their subtree unless they hold the main content (checked after the parse).
-const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form'])
+const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'figcaption'])
 // Elements whose text counts as a paragraph of their own (others pass their text to the nearest such ancestor).
 const SCORE_BLOCKS = new Set([...BLOCK_TAGS, 'td', 'th', 'body', 'html', 'form', 'nav', 'footer', 'aside', 'menu'])
 const TAG_SCORE: Record<string, number> = {
@@ -286,7 +284,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}`.replace(/--\S*/g, '') : ''
     const furniture = relaxed ? tag === 'nav' || tag === 'footer' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' &&
-      BOILERPLATE.test(names) && (!MAYBE_CONTENT.test(names) || COMMENTS.test(names)))
+      BOILERPLATE.test(names))
     if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
   }
@@ -303,7 +301,8 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   const score = new Float64Array(n)
   const cand = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
-    if (d.own[i] < 25 || inBoiler[i]) continue
+    // Table cells count only when they hold prose: a data table's many short cells must not outscore the article.
+    if (d.own[i] < ((tagOf[i] === 'td' || tagOf[i] === 'th') ? 80 : 25) || inBoiler[i]) continue
     const cs = 2 + d.commas[i] + Math.min(Math.floor(d.own[i] / 100), 3)
     for (let a = parent[i], level = 0; a >= 0 && level < 5; a = parent[a], level++) {
       if (!cand[a]) {
@@ -332,6 +331,8 @@ function selectContent(d: Parsed, relaxed: boolean): string {
         if (alts.filter((c) => contains(p, c)).length >= 3) { top = p; break }
       }
     }
+    // A near-best candidate that contains the best one is the content (an article with a table in it).
+    for (const c of ranked.slice(1, 5)) if (score[c] >= 0.75 * score[ranked[0]] && contains(c, top)) top = c
     let last = score[top]
     const floor = last / 3
     for (let p = parent[top]; p >= 0 && tagOf[p] !== 'body'; p = parent[p]) {
