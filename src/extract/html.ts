@@ -51,6 +51,8 @@ const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
 const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'figcaption'])
 // Elements whose text counts as a paragraph of their own (others pass their text to the nearest such ancestor).
 const SCORE_BLOCKS = new Set([...BLOCK_TAGS, 'td', 'th', 'body', 'html', 'form', 'nav', 'footer', 'aside', 'menu'])
+// List items and the like are not paragraphs (as in Readability): a reference list must not outscore the article.
+const UNSCORED = new Set(['li', 'dd', 'dt', 'ul', 'ol', 'dl', 'table', 'tr', 'caption', 'figcaption', 'address', 'summary', 'details', 'h1'])
 const TAG_SCORE: Record<string, number> = {
   div: 5, pre: 3, td: 3, blockquote: 3, address: -3, ol: -3, ul: -3, dl: -3, dd: -3, dt: -3, li: -3, form: -3,
   h1: -5, h2: -5, h3: -5, h4: -5, h5: -5, h6: -5, th: -5,
@@ -302,7 +304,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   const cand = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     // Table cells count only when they hold prose: a data table's many short cells must not outscore the article.
-    if (d.own[i] < ((tagOf[i] === 'td' || tagOf[i] === 'th') ? 80 : 25) || inBoiler[i]) continue
+    if (d.own[i] < ((tagOf[i] === 'td' || tagOf[i] === 'th') ? 80 : 25) || inBoiler[i] || UNSCORED.has(tagOf[i])) continue
     const cs = 2 + d.commas[i] + Math.min(Math.floor(d.own[i] / 100), 3)
     for (let a = parent[i], level = 0; a >= 0 && level < 5; a = parent[a], level++) {
       if (!cand[a]) {
@@ -353,9 +355,20 @@ function selectContent(d: Parsed, relaxed: boolean): string {
           const bonus = d.clsOf[s] && d.clsOf[s] === d.clsOf[top] ? score[top] * 0.2 : 0
           const density = total[s] ? links[s] / total[s] : 0
           if (cand[s] && score[s] + bonus >= threshold) ok = true
-          else if (tagOf[s] === 'p') ok = (total[s] > 80 && density < 0.25) || (total[s] > 0 && total[s] <= 80 && density === 0 && /\.( |$)/.test(segs.slice(segStart[s], segEnd[s]).join('')))
+          else if (tagOf[s] !== 'p') ok = prose[s] >= 80 && density < 0.25
+          else ok = (total[s] > 80 && density < 0.25) || (total[s] > 0 && total[s] <= 80 && density === 0 && /\.( |$)/.test(segs.slice(segStart[s], segEnd[s]).join('')))
         }
         if (ok) roots.push(s)
+      }
+      // One level up, prose with few links next to the content's container (a lead paragraph in a header).
+      const gp = parent[p]
+      if (gp >= 0 && tagOf[gp] !== 'body' && tagOf[gp] !== 'html') {
+        const before: number[] = [], after: number[] = []
+        for (const s of children[gp]) {
+          if (s === p || inBoiler[s] || prose[s] < 80 || links[s] >= 0.25 * total[s]) continue
+          ;(s < p ? before : after).push(s)
+        }
+        roots = [...before, ...roots, ...after]
       }
     }
     let selected = 0
