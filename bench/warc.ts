@@ -70,13 +70,15 @@ const best = new Map<string, Run>()
 const keep = (k: string, r: Run) => { const b = best.get(k); if (!b || r.seconds < b.seconds) best.set(k, r) }
 for (let round = 0; round < ROUNDS; round++) {
   for (const e of engines) keep(e, await dsmath(e))
-  const py = JSON.parse(execFileSync('taskset', ['-c', '1', '.venv-bench/bin/python', 'bench/warc_anchor.py', warc], { encoding: 'utf8' }))
+  // Python inherits this process's CPU affinity (make bench-warc pins both to core 0): same core, same load.
+  const py = JSON.parse(execFileSync('.venv-bench/bin/python', ['bench/warc_anchor.py', warc], { encoding: 'utf8' }))
   for (const k of ['fastwarc', 'warcio']) keep(k, { ...py[k], rss: py.max_rss_mb * 2 ** 20 })
 }
 
+const cpus = (readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/) ?? [])[1] ?? '?'
 const rate = (k: string) => best.get(k)!.records / best.get(k)!.seconds
 const n = best.get(engines[0])!.records
-console.log(`bench/warc: ${warc} (${(size / 1e6).toFixed(0)} MB gzip, ${n} records), best of ${ROUNDS}; dsmath on core 0, Python on core 1`)
+console.log(`bench/warc: ${warc} (${(size / 1e6).toFixed(0)} MB gzip, ${n} records), best of ${ROUNDS}, CPUs ${cpus}`)
 for (const e of engines) {
   const r = best.get(e)!
   if (r.records !== n) throw new Error(`inflate ${e} read ${r.records} records, ${engines[0]} ${n}`)

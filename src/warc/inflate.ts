@@ -114,8 +114,11 @@ function inflateMemberZlib(buf: Buffer, eof: boolean): Member {
   if (hdr < 0) return noHeader(buf, eof)
   let data: Buffer, consumed: number
   try {
-    const res = inflateRawSync(buf.subarray(hdr), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
+    // 64 KiB output chunks (default 16 KiB): fewer chunks to concatenate, ~15% faster on web pages.
+    const res = inflateRawSync(buf.subarray(hdr), { info: true, chunkSize: 64 << 10 }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
     data = res.buffer
+    // An output of one chunk is a view of it: copy a small one out rather than keep the whole chunk alive.
+    if (2 * data.length < data.buffer.byteLength) data = Buffer.from(data)
     consumed = res.engine.bytesWritten
   } catch (err) {
     const e = err as { code?: string; message?: string }
