@@ -91,7 +91,15 @@ export async function startShardFeed(opts: {
   const ends = await endOffsets(opts.topic)
   const handled = ends.map(() => -1n)
   let lastActivity = Date.now()
-  const consumer = new Consumer({ groupId: opts.groupId, clientId: opts.groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers })
+  // A short session: after a crash the restarted service's consumer joins once the dead member's session
+  // lapses (seconds, not the client's default minute).
+  const consumer = new Consumer({
+    groupId: opts.groupId, clientId: opts.groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers,
+    sessionTimeout: 10_000, rebalanceTimeout: 15_000, heartbeatInterval: 1000,
+  })
+  // What the group committed before (a restart): those events are already in the shard log.
+  const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions: ends.map((_, p) => p) }] }).catch(() => new Map<string, bigint[]>())).get(opts.topic) ?? []
+  ends.forEach((_, p) => { if ((committed[p] ?? -1n) > 0n) handled[p] = committed[p]! - 1n })
   const stream = await consumer.consume({
     topics: [opts.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: 1, maxWaitTime: 500,
   })
