@@ -7,6 +7,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$INFRA_DIR"
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A port taken by something this checkout did not start (another checkout's services, say) would make the
+# new server fail to bind and the readiness check pass against the stranger: refuse with a clear message.
+require_free() { # what port...
+  local what=$1; shift
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "infra: cannot start $what: 127.0.0.1:$port is already in use by another process (stop it, or set the ${what^^}_PORT variables)" >&2
+      return 1
+    fi
+  done
+}
 wait_for() { # what timeout_s command...
   local what=$1 limit=$2; shift 2
   local t0=$SECONDS
@@ -20,6 +31,7 @@ wait_for() { # what timeout_s command...
 start_temporal() {
   local d="$INFRA_DIR/temporal"; mkdir -p "$d"
   if running "$d/pid"; then log "temporal already running"; return; fi
+  require_free temporal "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT"
   "$INFRA_BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$d/dev.db" --log-level warn > "$d/server.log" 2>&1 &
   echo $! > "$d/pid"
@@ -29,6 +41,7 @@ start_temporal() {
 start_kafka() {
   local d="$INFRA_DIR/kafka"; mkdir -p "$d/data"
   if running "$d/pid"; then log "kafka already running"; return; fi
+  require_free kafka "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
   cat > "$d/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
@@ -67,6 +80,7 @@ PROPS
 start_s3() {
   local d="$INFRA_DIR/s3"; mkdir -p "$d/data"
   if running "$d/pid"; then log "s3 already running"; return; fi
+  require_free s3 "$S3_PORT"
   ROOT_ACCESS_KEY_ID=$S3_ACCESS_KEY ROOT_SECRET_ACCESS_KEY=$S3_SECRET_KEY \
     "$INFRA_BIN/versitygw" --port "127.0.0.1:$S3_PORT" --health /health --quiet posix "$d/data" > "$d/server.log" 2>&1 &
   echo $! > "$d/pid"
