@@ -13,6 +13,7 @@ const BLOCK_TAGS = new Set([
   'table', 'tr', 'thead', 'tbody', 'tfoot', 'caption', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr',
   'figure', 'figcaption', 'address', 'details', 'summary', 'header', 'center',
 ])
+const PARAGRAPH_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr', 'param'])
 // Class or id words that mark page furniture rather than content.
 const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print|widget)($|[\s_-])/i
@@ -108,9 +109,18 @@ export function extractText(html: string): Extracted {
 
   const parser = new Parser({
     onopentag(name, attrs) {
-            if (name === 'title') inTitle = true
-      let skip = skipDepth > 0 || SKIP_TAGS.has(name) || attrs.hidden !== undefined || /display\s*:\s*none/i.test(attrs.style ?? '') || attrs['aria-hidden'] === 'true' && !math
-      if (!skip && RENDERED_MATH.test(attrs.class ?? '')) skip = true
+      if (name === 'title') inTitle = true
+      if (skipDepth > 0) {
+        // Inside a skipped subtree only the nesting matters.
+        if (!VOID_TAGS.has(name)) {
+          stack.push({ tag: name, skip: true, node: -1, prevBlock: block, link: false })
+          skipDepth++
+        }
+        return
+      }
+      const style = attrs.style
+      let skip = SKIP_TAGS.has(name) || attrs.hidden !== undefined || (style !== undefined && style.includes('none') && /display\s*:\s*none/i.test(style)) || attrs['aria-hidden'] === 'true' && !math
+      if (!skip && attrs.class !== undefined && RENDERED_MATH.test(attrs.class)) skip = true
       if (name === 'script') {
         const type = (attrs.type ?? '').toLowerCase()
         if (!skip && type.startsWith('math/tex')) script = { display: /mode\s*=\s*display/.test(type), tex: '' }
@@ -150,7 +160,7 @@ export function extractText(html: string): Extracted {
       }
       if (skip) skipDepth += isVoid ? 0 : 1
       if (name === 'pre' && !skip) preDepth++
-      if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(name === 'p' || /^h\d$/.test(name) ? 2 : 1)
+      if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(PARAGRAPH_TAGS.has(name) ? 2 : 1)
       if (!skip && name === 'li') push('- ')
       if (!skip && (name === 'td' || name === 'th')) push(' ')
     },
@@ -163,6 +173,10 @@ export function extractText(html: string): Extracted {
         return
       }
       if (skipDepth > 0) return
+      if (preDepth === 0 && text.trim() === '') {
+        push(' ')
+        return
+      }
       const t = preDepth > 0 ? text : text.replace(/\s+/g, ' ')
       push(t)
       if (cur < 0) return
@@ -174,7 +188,7 @@ export function extractText(html: string): Extracted {
       }
       chars[cur] += n
       if (linkDepth > 0) link[cur] += n
-      if (TEXT_TEX.test(t)) mathN[cur]++
+      if ((t.includes('$') || t.includes('\\')) && TEXT_TEX.test(t)) mathN[cur]++
     },
     onclosetag(name) {
       if (name === 'title') inTitle = false
@@ -199,7 +213,7 @@ export function extractText(html: string): Extracted {
           const tex = (m.tex ?? m.alttext ?? m.fallback).trim()
           if (tex) pushMath(wrapTex(tex, m.display))
         }
-        if (!f.skip && BLOCK_TAGS.has(f.tag)) newline(f.tag === 'p' || /^h\d$/.test(f.tag) ? 2 : 1)
+        if (!f.skip && BLOCK_TAGS.has(f.tag)) newline(PARAGRAPH_TAGS.has(f.tag) ? 2 : 1)
         if (f.node >= 0) {
           segEnd[f.node] = segs.length
           lastDesc[f.node] = parent.length - 1
@@ -210,7 +224,16 @@ export function extractText(html: string): Extracted {
       }
     },
   }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true })
-  parser.write(html)
+  // The <head> is never content: only its <title> is read, and the parse starts after it.
+  const bodyAt = headEnd(html)
+  if (bodyAt > 0) {
+    const t = /<title[^>]*>([\s\S]*?)<\/title/i.exec(html.slice(0, bodyAt))
+    if (t) {
+      const tp = new Parser({ ontext(x) { title += x } }, { decodeEntities: true })
+      tp.end(t[1])
+    }
+    parser.write(html.slice(bodyAt))
+  } else parser.write(html)
   parser.end()
   const n = parent.length
   for (let i = 0; i < n; i++) {
@@ -225,6 +248,23 @@ export function extractText(html: string): Extracted {
     if (relaxed.length > Math.max(2 * text.length, text.length + 250)) text = relaxed
   }
   return { title: normalizeText(title).replace(/\n/g, ' '), text }
+}
+
+/**
+ * Where the head ends (just past "</head>"), or 0 when it cannot be told safely: no "</head>", or one that
+ * may sit inside a script or a comment (an unmatched "<script" or "<!--" before it).
+ */
+function headEnd(html: string): number {
+  const m = /<\/head\s*>/i.exec(html.length > 400_000 ? html.slice(0, 400_000) : html)
+  if (!m) return 0
+  const head = html.slice(0, m.index).toLowerCase()
+  const count = (s: string): number => {
+    let k = 0
+    for (let i = head.indexOf(s); i >= 0; i = head.indexOf(s, i + 1)) k++
+    return k
+  }
+  if (count('<script') !== count('</script') || count('<!--') !== count('-->') || count('<body') > 0) return 0
+  return m.index + m[0].length
 }
 
 function wrapTex(tex: string, display: boolean): string {
