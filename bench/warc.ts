@@ -64,15 +64,16 @@ async function dsmath(inflate: InflateEngine): Promise<Run> {
   return { records, seconds: (performance.now() - t0) / 1000, bytes, rss }
 }
 
-// Best of 3 for every reader, the runs interleaved so that load from other processes spreads over all.
-const ROUNDS = 3
+// Best of 3 (BENCH_ROUNDS) for every reader, the runs interleaved so that load from other processes spreads
+// over all; BENCH_VERBOSE=1 prints every run.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const best = new Map<string, Run>()
 const keep = (k: string, r: Run) => { const b = best.get(k); if (!b || r.seconds < b.seconds) best.set(k, r) }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const e of engines) keep(e, await dsmath(e))
+  for (const e of engines) { const r = await dsmath(e); if (process.env.BENCH_VERBOSE) console.log(`  round ${round} ${e} ${(r.records / r.seconds).toFixed(0)} records/s`); keep(e, r) }
   // Python inherits this process's CPU affinity (make bench-warc pins both to core 0): same core, same load.
   const py = JSON.parse(execFileSync('.venv-bench/bin/python', ['bench/warc_anchor.py', warc], { encoding: 'utf8' }))
-  for (const k of ['fastwarc', 'warcio']) keep(k, { ...py[k], rss: py.max_rss_mb * 2 ** 20 })
+  for (const k of ['fastwarc', 'warcio']) { if (process.env.BENCH_VERBOSE) console.log(`  round ${round} ${k} ${(py[k].records / py[k].seconds).toFixed(0)} records/s`); keep(k, { ...py[k], rss: py.max_rss_mb * 2 ** 20 }) }
 }
 
 const cpus = (readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/) ?? [])[1] ?? '?'
@@ -81,7 +82,7 @@ const n = best.get(engines[0])!.records
 console.log(`bench/warc: ${warc} (${(size / 1e6).toFixed(0)} MB gzip, ${n} records), best of ${ROUNDS}, CPUs ${cpus}`)
 for (const e of engines) {
   const r = best.get(e)!
-  if (r.records !== n) throw new Error(`inflate ${e} read ${r.records} records, ${engines[0]} ${n}`)
+  if (r.records !== n || r.bytes !== best.get(engines[0])!.bytes) throw new Error(`inflate ${e} read ${r.records} records (${r.bytes} bytes), ${engines[0]} ${n}`)
   console.log(`  dsmath ${e.padEnd(10)} ${rate(e).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks  ` +
     `peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB  dsmath/fastwarc = ${(rate(e) / rate('fastwarc')).toFixed(2)}x  dsmath/warcio = ${(rate(e) / rate('warcio')).toFixed(2)}x`)
 }
