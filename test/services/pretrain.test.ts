@@ -14,7 +14,7 @@ import {
 import { GENERATED_ARITHMETIC } from '../../src/train/data.ts'
 import { spawnWorker, type SpawnedWorker } from '../../src/train/worker.ts'
 import { startPretrainServer, type RunningPretrainServer } from '../../services/pretrain/server.ts'
-import { startCli } from '../helpers.ts'
+import { runCli, startCli } from '../helpers.ts'
 
 const md = (token?: string): grpc.Metadata => { const m = new grpc.Metadata(); if (token) m.set('authorization', `Bearer ${token}`); return m }
 
@@ -183,4 +183,34 @@ describe('PretrainService over gRPC', () => {
     expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1))
     for (const m of metrics) expect(Math.abs(m.loss - control.metrics[m.step - 1]!.loss), `step ${m.step}`).toBeLessThan(1e-5)
   }, 120_000)
+
+  it('dsmath train pretrain --service submits the job and follows it; the service starts its own worker', async () => {
+    const ready = /pretrain service listening on 127\.0\.0\.1:(\d+)/
+    const svc = await startCli(['pretrain', 'serve', '--port', '0', '--state', join(state, 'cli'), '--worker-threads', '1'], ready)
+    procs.push(svc)
+    const port = ready.exec(svc.output())![1]
+    const r = await runCli(['train', 'pretrain', '--service', `127.0.0.1:${port}`, '--steps', '12', '--seq-len', '32', '--batch', '4',
+      '--d-model', '32', '--vocab-size', '300', '--lr', '1e-2', '--job-id', 'from-cli', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout)
+    expect(s).toMatchObject({ job_id: 'from-cli', state: 'JOB_STATE_SUCCEEDED', steps: 12, tokens: 12 * 4 * 32 })
+    expect(s.last_loss).toBeLessThan(s.first_loss)
+    expect(s.checkpoint).toBe(join(state, 'cli', 'jobs', 'from-cli', 'run', 'checkpoints', 'step-000012'))
+    expect(await readFile(s.plot, 'utf8')).toMatch(/<polyline/)
+    expect(r.stderr).toMatch(/pretrain \[#+\] 12\/12 loss/)
+    svc.kill('SIGTERM')
+  }, 90_000)
+
+  it('Cancel stops a running job after a checkpoint; the stream ends with CANCELLED', async () => {
+    await unary(client, 'submitJob', { config: config({ worker: worker.address, steps: 100_000, every: 0 }), job_id: 'long' })
+    await follow(client, 'long', undefined, (s) => s.step >= 3)
+    const c = await unary<{ status: JobStatus }>(client, 'cancel', { job_id: 'long' })
+    expect(c.status.state).toBe(JobState.JOB_STATE_RUNNING)
+    const seen = await follow(client, 'long')
+    const last = seen.at(-1)!
+    expect(last.state).toBe(JobState.JOB_STATE_CANCELLED)
+    expect(last.step).toBeLessThan(100_000)
+    const cks = await unary<{ checkpoints: { step: number }[] }>(client, 'listCheckpoints', { job_id: 'long' })
+    expect(cks.checkpoints.map((k) => k.step)).toEqual([last.step])
+  }, 60_000)
 })
