@@ -96,7 +96,14 @@ export class PretrainJobs {
         file = JSON.parse(await readFile(join(root, id, 'job.json'), 'utf8')) as JobFile
       } catch { continue }
       const config = PretrainJobConfig.fromJSON(file.config)
-      const job = new Job(id, config, resolvePretrainJob(config, join(root, id, 'run')), join(root, id), file.created_at, file.status)
+      let resolved: ResolvedJob
+      try {
+        resolved = resolvePretrainJob(config, join(root, id, 'run'))
+      } catch (err) {
+        this.log(`pretrain: job ${id} has a config this service refuses (${(err as Error).message}); not resumed`)
+        continue
+      }
+      const job = new Job(id, config, resolved, join(root, id), file.created_at, file.status)
       this.jobs.set(id, job)
       if (!TERMINAL.has(job.status.state)) {
         this.log(`pretrain: resuming job ${id} (was ${JobState[job.status.state]} at step ${job.status.step})`)

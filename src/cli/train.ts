@@ -106,6 +106,7 @@ export async function trainPretrain(argv: string[]): Promise<number> {
 }
 
 async function pretrainLocal(values: Record<string, unknown>): Promise<number> {
+  if (values['shards-topic']) throw new UsageError('--shards-topic needs the service (Kafka shard events are consumed by dsmath pretrain serve); with --local use --data')
   const outDir = (values.out as string | undefined) ?? join('out', 'pretrain', stamp())
   let job
   try {

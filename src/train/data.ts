@@ -122,6 +122,7 @@ export class PretrainLoader {
     if (!pos) throw new Error(`no source named ${source}`)
     let added = 0
     for (const f of files) if (!pos.files.includes(f)) { pos.files.push(f); added++ }
+    if (added) this.empty.delete(source)
     return added
   }
 
