@@ -134,9 +134,13 @@ function bad(win: Window, reason: BadReason, message: string, offset: number, en
 
 // ---------- gzip-per-record ----------
 
+// Bytes held past a member's start before inflating it: members are rarely cut by the window end, and a
+// member that is cut costs a failed inflate plus a retry.
+const READ_AHEAD = 1 << 20
+
 async function* readGzipMembers(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
   let offset = start
-  let want = 1 << 16
+  let want = READ_AHEAD
   while (!(await win.atEof(offset))) {
     win.drop(offset)
     await win.fill(offset + want)
@@ -145,14 +149,14 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
       if (win.end - offset >= limits.maxRecordBytes) {
         const next = await nextMemberStart(win, offset + 1)
         yield bad(win, 'record_too_large', `gzip member at ${offset} exceeds ${limits.maxRecordBytes} bytes`, offset, next, limits)
-        offset = next; want = 1 << 16
+        offset = next; want = READ_AHEAD
         continue
       }
       // Grow past what the window already holds, so that each retry has new bytes to inflate.
       want = Math.max(want * 4, 2 * (win.end - offset))
       continue
     }
-    want = 1 << 16
+    want = READ_AHEAD
     if (member.kind === 'truncated') {
       yield bad(win, 'truncated_gzip', `gzip member at offset ${offset} ends before its end (file cut short)`, offset, win.end, limits)
       return
