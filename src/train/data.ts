@@ -55,7 +55,7 @@ export interface LoaderState {
 
 export interface TextEncoder { encode(text: string): number[] }
 
-const DOC_FILE = /\.(parquet|jsonl|json|ndjson|txt|md|tex)(\.gz)?$/i
+const DOC_FILE = /\.(parquet|jsonl|ndjson|txt|md|tex)(\.gz)?$/i
 
 /** Expands directories/prefixes into their document files (sorted); GENERATED_ARITHMETIC stays as is. */
 export async function expandUris(uris: readonly string[]): Promise<string[]> {
@@ -75,7 +75,7 @@ export async function readTexts(path: string, column = 'text'): Promise<string[]
     return decodeParquet(raw).map((r) => (r as unknown as Record<string, unknown>)[column]).filter((t): t is string => typeof t === 'string' && t.length > 0)
   }
   const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8')
-  if (/\.(jsonl|json|ndjson)(\.gz)?$/i.test(path)) {
+  if (/\.(jsonl|ndjson)(\.gz)?$/i.test(path)) {
     const out: string[] = []
     for (const line of text.split('\n')) {
       if (!line.trim()) continue
