@@ -65,7 +65,8 @@ export function spawnWorker(opts: { threads?: number; authToken?: string; device
   if (opts.authToken) env.DSMATH_AUTH_TOKEN = opts.authToken
   else delete env.DSMATH_AUTH_TOKEN
   return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Its own process group: a Ctrl-C at the terminal reaches the CLI, which checkpoints and then stops it.
+    const child = spawn(python, args, { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     let out = ''
     let ready = false
     const timer = setTimeout(() => { if (!ready) { child.kill('SIGKILL'); reject(new Error(`worker not ready after ${opts.timeoutMs ?? 120_000} ms:\n${out}`)) } }, opts.timeoutMs ?? 120_000)
