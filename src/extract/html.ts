@@ -5,7 +5,7 @@ import { Parser } from 'htmlparser2'
 import { normalizeText } from './normalize.ts'
 
 const SKIP_TAGS = new Set([
-  'head', 'style', 'noscript', 'button', 'select', 'option',
+  'head', 'style', 'button', 'select', 'option',
   'iframe', 'template', 'svg', 'canvas', 'object', 'embed', 'audio', 'video', 'dialog', 'menu',
 ])
 const BLOCK_TAGS = new Set([
@@ -14,6 +14,7 @@ const BLOCK_TAGS = new Set([
   'figure', 'figcaption', 'address', 'details', 'summary', 'header', 'center',
 ])
 const PARAGRAPH_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
+const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr', 'param'])
 // Class or id words that mark page furniture rather than content.
 const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print|widget)($|[\s_-])/i
@@ -49,7 +50,7 @@ const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination
 const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i
 const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
 // Elements removed with their subtree unless they hold the main content (checked after the parse).
-const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'figcaption'])
+const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'figcaption', 'noscript'])
 // Elements whose text counts as a paragraph of their own (others pass their text to the nearest such ancestor).
 const SCORE_BLOCKS = new Set([...BLOCK_TAGS, 'td', 'th', 'body', 'html', 'form', 'nav', 'footer', 'aside', 'menu'])
 // List items and the like are not paragraphs (as in Readability): a reference list must not outscore the article.
@@ -325,7 +326,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     const tag = tagOf[i]
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}`.replace(/--\S*/g, '') : ''
-    const furniture = relaxed ? tag === 'nav' || tag === 'footer' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' &&
+    const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' &&
       BOILERPLATE.test(names))
     if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
@@ -441,11 +442,28 @@ function selectContent(d: Parsed, relaxed: boolean): string {
         (LINK_LIST_TAGS.has(tagOf[i]) && maths[i] === 0 && total[i] > 0 && links[i] / total[i] > 0.5 && total[i] - links[i] < 300) ? 1 : 0
     }
   }
+  // A heading whose section is all removed ("Related posts" over a dropped link list) goes with it.
+  const orphanHeadings = (r: number): void => {
+    for (let i = r; i <= lastDesc[r]; i++) {
+      if (removed[i] || children[i].length < 2) continue
+      const kids = children[i]
+      for (let j = 0; j < kids.length; j++) {
+        if (removed[kids[j]] || !HEADINGS.has(tagOf[kids[j]])) continue
+        let content = false, any = false
+        for (let k = j + 1; k < kids.length && !HEADINGS.has(tagOf[kids[k]]); k++) {
+          if (total[kids[k]] === 0) continue
+          any = true
+          if (!removed[kids[k]]) { content = true; break }
+        }
+        if (any && !content) removed.fill(1, kids[j], lastDesc[kids[j]] + 1)
+      }
+    }
+  }
   if (roots.length === 0) {
-    for (let i = 0; i < n; i++) if (parent[i] < 0) mark(i, boiler[i])
+    for (let i = 0; i < n; i++) if (parent[i] < 0) { mark(i, boiler[i]); orphanHeadings(i) }
     emit(0, segs.length)
   } else {
-    for (const r of roots) { mark(r, 0); emit(segStart[r], segEnd[r]) }
+    for (const r of roots) { mark(r, 0); orphanHeadings(r); emit(segStart[r], segEnd[r]) }
   }
   return out.join('')
 }

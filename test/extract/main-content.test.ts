@@ -31,6 +31,21 @@ describe('extractText main-content selection', () => {
     expect(extractText(html).text).toContain('Paragraph 3 of the article')
   })
 
+  it('reads an article that only a <noscript> holds (Blogger), and drops a <noscript> notice elsewhere', () => {
+    const blogger = `<html><body><noscript><p>Please enable JavaScript to view the comments.</p></noscript><div class="post-body"><script>render()</script><noscript>${[1, 2, 3].map(para).join('')}</noscript></div></body></html>`
+    const { text } = extractText(blogger)
+    expect(text).toContain('Paragraph 3 of the article')
+    const notice = `<html><body><noscript>Please enable JavaScript.</noscript><article>${[1, 2, 3].map(para).join('')}</article></body></html>`
+    expect(extractText(notice).text).not.toContain('enable JavaScript')
+  })
+
+  it('drops a "related posts" heading together with its dropped link list', () => {
+    const html = `<html><body><article><div class="entry">${[1, 2, 3].map(para).join('')}</div><h3>You might also like</h3><ul>${[1, 2, 3].map((i) => `<li><a href="/p${i}">Post ${i}</a></li>`).join('')}</ul></article></body></html>`
+    const { text } = extractText(html)
+    expect(text).toContain('Paragraph 3 of the article')
+    expect(text).not.toMatch(/You might also like|Post 1/)
+  })
+
   const page = '../shared/data/html/readability/aclu/source.html.gz'
   it.runIf(existsSync(page))('extracts a real article (Readability "aclu") without its navigation', () => {
     const { text } = extractText(gunzipSync(readFileSync(page)).toString('utf8'))
