@@ -49,14 +49,20 @@ const warc = join(dir, `real-pages-${targetMb}mb.warc.gz`)
 await buildWarc(warc)
 const size = statSync(warc).size
 
-const engines: InflateEngine[] = nativeInflate().available ? ['libdeflate', 'zlib'] : ['zlib']
+// Each dsmath reader: an inflate engine, and whether blocks are views of one reused buffer (reuseBlocks,
+// valid until the next record, as FastWARC's are) or the caller's own.
+interface Reader { name: string; inflate: InflateEngine; reuseBlocks: boolean }
+const engines: Reader[] = [
+  ...(nativeInflate().available ? [{ name: 'libdeflate', inflate: 'libdeflate' as const, reuseBlocks: false }, { name: 'libdeflate+reuse', inflate: 'libdeflate' as const, reuseBlocks: true }] : []),
+  { name: 'zlib', inflate: 'zlib', reuseBlocks: false },
+]
 if (!nativeInflate().available) console.log(`bench/warc: libdeflate addon not built (${nativeInflate().why}); node:zlib only`)
 
 interface Run { records: number; seconds: number; bytes: number; rss: number }
-async function dsmath(inflate: InflateEngine): Promise<Run> {
+async function dsmath({ inflate, reuseBlocks }: Reader): Promise<Run> {
   let records = 0, bytes = 0, rss = 0
   const t0 = performance.now()
-  for await (const r of readWarc(readStream(warc), 0, { inflate })) {
+  for await (const r of readWarc(readStream(warc), 0, { inflate, reuseBlocks })) {
     if ('block' in r) bytes += r.block.length
     records++
     if ((records & 1023) === 0) rss = Math.max(rss, process.memoryUsage().rss)
@@ -70,7 +76,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const best = new Map<string, Run>()
 const keep = (k: string, r: Run) => { const b = best.get(k); if (!b || r.seconds < b.seconds) best.set(k, r) }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const e of engines) { const r = await dsmath(e); if (process.env.BENCH_VERBOSE) console.log(`  round ${round} ${e} ${(r.records / r.seconds).toFixed(0)} records/s`); keep(e, r) }
+  for (const e of engines) { const r = await dsmath(e); if (process.env.BENCH_VERBOSE) console.log(`  round ${round} ${e.name} ${(r.records / r.seconds).toFixed(0)} records/s`); keep(e.name, r) }
   // Python inherits this process's CPU affinity (make bench-warc pins both to core 0): same core, same load.
   const py = JSON.parse(execFileSync('.venv-bench/bin/python', ['bench/warc_anchor.py', warc], { encoding: 'utf8' }))
   for (const k of ['fastwarc', 'warcio']) { if (process.env.BENCH_VERBOSE) console.log(`  round ${round} ${k} ${(py[k].records / py[k].seconds).toFixed(0)} records/s`); keep(k, { ...py[k], rss: py.max_rss_mb * 2 ** 20 }) }
@@ -78,16 +84,16 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const cpus = (readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/) ?? [])[1] ?? '?'
 const rate = (k: string) => best.get(k)!.records / best.get(k)!.seconds
-const n = best.get(engines[0])!.records
+const n = best.get(engines[0].name)!.records
 console.log(`bench/warc: ${warc} (${(size / 1e6).toFixed(0)} MB gzip, ${n} records), best of ${ROUNDS}, CPUs ${cpus}`)
-for (const e of engines) {
+for (const { name: e } of engines) {
   const r = best.get(e)!
-  if (r.records !== n || r.bytes !== best.get(engines[0])!.bytes) throw new Error(`inflate ${e} read ${r.records} records (${r.bytes} bytes), ${engines[0]} ${n}`)
-  console.log(`  dsmath ${e.padEnd(10)} ${rate(e).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks  ` +
+  if (r.records !== n || r.bytes !== best.get(engines[0].name)!.bytes) throw new Error(`${e} read ${r.records} records (${r.bytes} bytes), ${engines[0].name} ${n}`)
+  console.log(`  dsmath ${e.padEnd(16)} ${rate(e).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks  ` +
     `peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB  dsmath/fastwarc = ${(rate(e) / rate('fastwarc')).toFixed(2)}x  dsmath/warcio = ${(rate(e) / rate('warcio')).toFixed(2)}x`)
 }
 for (const k of ['fastwarc', 'warcio']) {
   const r = best.get(k)!
   if (r.records !== n) console.log(`  note: ${k} counted ${r.records} records`)
-  console.log(`  ${k.padEnd(17)} ${rate(k).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks`)
+  console.log(`  ${k.padEnd(23)} ${rate(k).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks`)
 }

@@ -30,13 +30,14 @@ static napi_value throw_msg(napi_env env, const char *msg) {
   return NULL;
 }
 
-// inflateRaw(input: Uint8Array, start: number, info: Float64Array(3)): Buffer | null
-// Inflates the raw DEFLATE stream at input[start..]. On success returns the output and sets
-// info = [input bytes consumed, CRC-32 of the output, 0]; on failure returns null with info[2] = the
-// libdeflate result (1 bad data, 3 insufficient space).
+// inflateRaw(input: Uint8Array, start: number, info: Float64Array(3), into?: Uint8Array): Buffer | number | null
+// Inflates the raw DEFLATE stream at input[start..] and sets info = [input bytes consumed, CRC-32 of the
+// output, 0]. With `into`, the output goes straight there when it fits and its length is returned;
+// otherwise (or without `into`) it goes to a reused scratch buffer and a copy is returned. On failure
+// returns null with info[2] = the libdeflate result (1 bad data, 3 insufficient space).
 static napi_value inflate_raw(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   State *s;
   if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 3) return throw_msg(env, "inflateRaw(input, start, info)");
   napi_typedarray_type t;
@@ -59,6 +60,27 @@ static napi_value inflate_raw(napi_env env, napi_callback_info cbinfo) {
   }
   size_t in_used = 0, out_len = 0;
   enum libdeflate_result r;
+  napi_valuetype into_type = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &into_type);
+  if (into_type == napi_object) {
+    void *into;
+    size_t into_len;
+    if (napi_get_typedarray_info(env, argv[3], &t, &into_len, &into, &ab, &boff) != napi_ok || t != napi_uint8_array) return throw_msg(env, "into must be a Uint8Array");
+    r = libdeflate_deflate_decompress_ex(s->d, src, srclen, into, into_len, &in_used, &out_len);
+    if (r != LIBDEFLATE_INSUFFICIENT_SPACE) {
+      napi_value res;
+      if (r == LIBDEFLATE_SUCCESS) {
+        info[0] = (double)in_used;
+        info[1] = (double)libdeflate_crc32(0, into, out_len);
+        info[2] = 0;
+        napi_create_double(env, (double)out_len, &res);
+      } else {
+        info[0] = 0; info[1] = 0; info[2] = (double)r;
+        napi_get_null(env, &res);
+      }
+      return res;
+    }
+  }
   for (;;) {
     r = libdeflate_deflate_decompress_ex(s->d, src, srclen, s->scratch, s->cap, &in_used, &out_len);
     if (r != LIBDEFLATE_INSUFFICIENT_SPACE || s->cap >= OUT_MAX) break;

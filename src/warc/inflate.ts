@@ -9,8 +9,11 @@ import { crc32, inflateRawSync } from 'node:zlib'
 export type InflateEngine = 'libdeflate' | 'zlib'
 
 interface NativeInflate {
-  /** Inflates the raw DEFLATE stream at input[start..]; info = [bytes consumed, CRC-32 of the output, libdeflate result]. */
-  inflateRaw(input: Uint8Array, start: number, info: Float64Array): Buffer | null
+  /**
+   * Inflates the raw DEFLATE stream at input[start..]; info = [bytes consumed, CRC-32 of the output,
+   * libdeflate result]. Returns the output length when it went into `into`, else a new Buffer; null on failure.
+   */
+  inflateRaw(input: Uint8Array, start: number, info: Float64Array, into?: Uint8Array): Buffer | number | null
   libdeflateVersion: string
 }
 
@@ -83,9 +86,20 @@ export function gzipHeaderLength(buf: Buffer, at: number): number {
   return p <= buf.length ? p - at : -1
 }
 
-/** Inflates the gzip member at buf[0..]; `eof` says whether buf runs to the end of the stream. */
-export function inflateMember(buf: Buffer, eof: boolean, engine: InflateEngine): Member {
-  return engine === 'libdeflate' ? inflateMemberNative(buf, eof) : inflateMemberZlib(buf, eof)
+/**
+ * An output buffer one reader reuses for every member (ReadOptions.reuseBlocks): the libdeflate path
+ * inflates into it without allocating, so each output is valid only until the next member is inflated.
+ */
+export class ReusedOutput {
+  buf = Buffer.allocUnsafeSlow(1 << 20)
+}
+
+/**
+ * Inflates the gzip member at buf[0..]; `eof` says whether buf runs to the end of the stream. With
+ * `reuse` (libdeflate only), the output may be a view of reuse.buf, overwritten by the next call.
+ */
+export function inflateMember(buf: Buffer, eof: boolean, engine: InflateEngine, reuse?: ReusedOutput): Member {
+  return engine === 'libdeflate' ? inflateMemberNative(buf, eof, reuse) : inflateMemberZlib(buf, eof)
 }
 
 function noHeader(buf: Buffer, eof: boolean): Member {
@@ -95,11 +109,14 @@ function noHeader(buf: Buffer, eof: boolean): Member {
 
 const info = new Float64Array(3)
 
-function inflateMemberNative(buf: Buffer, eof: boolean): Member {
+function inflateMemberNative(buf: Buffer, eof: boolean, reuse?: ReusedOutput): Member {
   const hdr = gzipHeaderLength(buf, 0)
   if (hdr < 0) return noHeader(buf, eof)
-  const data = native!.inflateRaw(buf, hdr, info)
-  if (data !== null) {
+  const out = native!.inflateRaw(buf, hdr, info, reuse?.buf)
+  if (out !== null) {
+    const data = typeof out === 'number' ? reuse!.buf.subarray(0, out) : out
+    // Too large for the reused buffer (so it came back as a buffer of its own): grow it for the next ones.
+    if (reuse && typeof out !== 'number') reuse.buf = Buffer.allocUnsafeSlow(Math.min(2 * out.length, 2 ** 31))
     const trailer = hdr + info[0]
     if (buf.length >= trailer + 8 && buf.readUInt32LE(trailer) === info[1] && buf.readUInt32LE(trailer + 4) === (data.length >>> 0)) {
       return { kind: 'ok', data, length: trailer + 8, crcOk: true }

@@ -1,7 +1,7 @@
 // Streaming WARC reader: gzip-per-record (multi-member) and uncompressed files, WARC/0.18 to 1.1.
 // Memory stays bounded by the largest record; bad records come out as BadRecord values (never throws on
 // bad input), and the reader resynchronises on the next record so the good records of a file are kept.
-import { type InflateEngine, gzipHeaderLength, inflateMember, resolveInflateEngine } from './inflate.ts'
+import { type InflateEngine, ReusedOutput, gzipHeaderLength, inflateMember, resolveInflateEngine } from './inflate.ts'
 import { type BadReason, type BadRecord, type WarcRecord, WarcHeaders } from './record.ts'
 
 export interface ReadOptions {
@@ -12,6 +12,12 @@ export interface ReadOptions {
   /** Inflater for gzip members: libdeflate (native addon, `make native`) or node:zlib; same records either way.
    * Default: DSMATH_INFLATE, else libdeflate when the addon is built. */
   inflate?: InflateEngine
+  /**
+   * Each gzip record's block may be a view of a buffer the reader reuses, valid only until the next record
+   * is asked for (as FastWARC's records are): no allocation per record. Copy a block to keep it. Applies to
+   * the libdeflate engine; node:zlib blocks are always the caller's.
+   */
+  reuseBlocks?: boolean
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
@@ -111,7 +117,7 @@ export async function* readWarc(
   source: AsyncIterable<Uint8Array>, startOffset = 0, opts: ReadOptions = {},
 ): AsyncGenerator<WarcRecord | BadRecord> {
   const win = new Window(source, startOffset)
-  const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20, inflate: resolveInflateEngine(opts.inflate) }
+  const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20, inflate: resolveInflateEngine(opts.inflate), reuseBlocks: opts.reuseBlocks ?? false }
   try {
     await win.fill(startOffset + 2)
     const head = win.slice(startOffset, Math.min(win.end, startOffset + 2))
@@ -141,10 +147,11 @@ const READ_AHEAD = 1 << 20
 async function* readGzipMembers(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
   let offset = start
   let want = READ_AHEAD
+  const reuse = limits.reuseBlocks ? new ReusedOutput() : undefined
   while (!(await win.atEof(offset))) {
     win.drop(offset)
     await win.fill(offset + want)
-    const member = inflateMember(win.slice(offset), win.eof, limits.inflate)
+    const member = inflateMember(win.slice(offset), win.eof, limits.inflate, reuse)
     if (member.kind === 'need_more') {
       if (win.end - offset >= limits.maxRecordBytes) {
         const next = await nextMemberStart(win, offset + 1)
@@ -178,7 +185,7 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
     for (let i = 0; i < records.length; i++) {
       const r = records[i]
       if ('bad' in r) {
-        yield { bad: r.bad, message: `${r.message} (in gzip member at offset ${offset})`, offset, length: member.length, raw: member.data.subarray(0, limits.quarantineBytes) }
+        yield { bad: r.bad, message: `${r.message} (in gzip member at offset ${offset})`, offset, length: member.length, raw: Buffer.from(member.data.subarray(0, limits.quarantineBytes)) }
       } else {
         yield { ...r, offset, length: member.length, resumeOffset: i === records.length - 1 ? end : null }
       }

@@ -9,10 +9,10 @@ import { REPO } from '../helpers.ts'
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
-async function summary(bytes: Buffer, engine: InflateEngine, chunk = bytes.length || 1): Promise<string[]> {
+async function summary(bytes: Buffer, engine: InflateEngine, chunk = bytes.length || 1, reuseBlocks = false): Promise<string[]> {
   async function* source() { for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk) }
   const out: string[] = []
-  for await (const r of readWarc(source(), 0, { inflate: engine })) {
+  for await (const r of readWarc(source(), 0, { inflate: engine, reuseBlocks })) {
     out.push('bad' in r
       ? JSON.stringify([r.bad, r.message, r.offset, r.length, sha1(r.raw)])
       : JSON.stringify([r.offset, r.length, r.resumeOffset, r.version, r.headers.entries, sha1(r.block), r.block.length]))
@@ -57,6 +57,7 @@ describe('inflate engines', () => {
         expect(await summary(bytes, 'libdeflate')).toEqual(want)
         expect(await summary(bytes, 'libdeflate', 997)).toEqual(await summary(bytes, 'zlib', 997))
         expect(await summary(bytes, 'libdeflate', 65536)).toEqual(await summary(bytes, 'zlib', 65536))
+        expect(await summary(bytes, 'libdeflate', 65536, true)).toEqual(await summary(bytes, 'zlib', 65536))
       })
     }
 
@@ -75,9 +76,22 @@ describe('inflate engines', () => {
           const want = await summary(bytes, 'zlib', 8192)
           bad += want.filter((s) => s.startsWith('["')).length
           expect(await summary(bytes, 'libdeflate', 8192), `case ${i}`).toEqual(want)
+          expect(await summary(bytes, 'libdeflate', 8192, true), `case ${i}, reused blocks`).toEqual(want)
         }
         expect(bad).toBeGreaterThan(0)
       }, 60_000)
     }
+
+    it('reuses one output buffer with reuseBlocks, and gives each block its own memory without', async () => {
+      const bytes = readFileSync(`${REPO}test/fixtures/warc/warcfile.warc.gz`)
+      const blocks = async (reuseBlocks: boolean) => {
+        const out: Buffer[] = []
+        for await (const r of readWarc((async function* () { yield bytes })(), 0, { inflate: 'libdeflate', reuseBlocks })) if (!('bad' in r)) out.push(r.block)
+        return out
+      }
+      const owned = await blocks(false), reused = await blocks(true)
+      expect(new Set(owned.map((b) => b.buffer)).size).toBe(owned.length)
+      expect(new Set(reused.map((b) => b.buffer)).size).toBeLessThan(reused.length)
+    })
   })
 })
