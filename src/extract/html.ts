@@ -326,7 +326,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     const tag = tagOf[i]
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}`.replace(/--\S*/g, '') : ''
-    const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' &&
+    const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' && !HEADINGS.has(tag) &&
       BOILERPLATE.test(names))
     if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
