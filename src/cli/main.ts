@@ -24,6 +24,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   tokenizer train   train a byte-level BPE tokenizer.json on corpus text (digits split, vocab size a flag)
   tokenizer encode|decode  text lines <-> JSON arrays of token ids
   train pretrain    continued pretraining through the PyTorch worker (--local, or submit to the service)
+  train sft         supervised fine-tuning on chain-of-thought examples, loss on response tokens (--local)
+  train eval        greedy accuracy (and maj@k, pass@k) of a checkpoint on a problem file or generated problems
   pretrain serve    gRPC PretrainService: jobs fed by dsmath.shards events, checkpoints, status streams
   demo              run the corpus job on the sample data in the repo
 `
@@ -58,6 +60,8 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'tokenizer encode': async () => (await import('./tokenizer.ts')).tokenizerEncode,
   'tokenizer decode': async () => (await import('./tokenizer.ts')).tokenizerDecode,
   'train pretrain': async () => (await import('./train.ts')).trainPretrain,
+  'train sft': async () => (await import('./train.ts')).trainSft,
+  'train eval': async () => (await import('./train.ts')).trainEval,
   'pretrain serve': async () => (await import('./train.ts')).pretrainServe,
 }
 

@@ -224,3 +224,7 @@ export async function pretrainServe(argv: string[]): Promise<number> {
   await server.close()
   return 0
 }
+
+// dsmath train sft / eval live in src/train/sft-cli.ts (imported lazily: it imports jobConfigFromFlags from here).
+export async function trainSft(argv: string[]): Promise<number> { return (await import('../train/sft-cli.ts')).trainSft(argv) }
+export async function trainEval(argv: string[]): Promise<number> { return (await import('../train/sft-cli.ts')).trainEval(argv) }

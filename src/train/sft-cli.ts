@@ -1,0 +1,160 @@
+// dsmath train sft / dsmath train eval (--local): the CLI starts a PyTorch worker as its child and drives it.
+import { join } from 'node:path'
+import { intFlag, log, parse, UsageError } from '../cli/args.ts'
+import { jobConfigFromFlags } from '../cli/train.ts'
+import { generatedProblems, readProblems, runEval, type EvalProblem } from './eval.ts'
+import { ConfigError, resolvePretrainJob } from './job.ts'
+import { runPretrain } from './pretrain.ts'
+import { ProgressBar } from './progress.ts'
+import { checkpointTokenizerPath, loadTokenizer, runSft } from './sft.ts'
+import { spawnWorker, WorkerConn } from './worker.ts'
+
+const SFT_USAGE = `
+dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
+                 [--lr X] [--warmup W] [--seed S] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
+                 [--pretrain-steps N] [--d-model D] [--layers N] [--heads H]
+Supervised fine-tuning (stage 2 of DeepSeekMath) on chain-of-thought examples from the arithmetic generator
+(its own seed, kept apart from pretraining and from the held-out evaluation problems): prompt = the problem
+and "Please reason step by step, and put your final answer within \\boxed{}.", response = the worked
+solution. Examples are drawn at random and concatenated up to the context length; the loss counts response
+tokens only (loss_mask).
+  --checkpoint C     a pretrain checkpoint directory (.../checkpoints/step-N); its run's tokenizer.json is
+                     used unless --tokenizer is given. Without it, a short pretrain runs first into DIR/pretrain
+                     (--pretrain-steps, default 100, with --seq-len L and the model flags)
+  --out DIR          checkpoint, tokenizer.json, metrics.jsonl, loss.svg (default out/sft/<time>)
+Defaults: --steps 500 (the paper's) --seq-len 256 --batch 8 --lr 1e-3 --warmup 10.
+`
+
+const EVAL_USAGE = `
+dsmath train eval --local --checkpoint C (--data F.jsonl | --generated N) [--k K] [--limit N] [--json]
+                  [--max-new-tokens M] [--temperature T] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
+Greedy decoding (temperature 0) with the paper's prompt ("... Please reason step by step, and put your
+final answer within \\boxed{}."), the final answer extracted and compared with the grader (dsmath grade).
+  --data F.jsonl     lines {"id","question","answer"}
+  --generated N      N held-out generated 2-3 step arithmetic problems instead (a seed no training run uses)
+  --k K              also K samples per question at --temperature (0.7): maj@k and pass@k
+  --limit N          only the first N problems
+  --out FILE         write per-question results as JSON lines
+Defaults: --max-new-tokens 200.
+`
+
+const stamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
+
+function numFlag(values: Record<string, unknown>, name: string, fallback: number): number {
+  const v = values[name]
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number > 0, got '${String(v)}'`)
+  return n
+}
+
+async function withWorker<T>(values: Record<string, unknown>, fn: (conn: WorkerConn) => Promise<T>): Promise<T> {
+  const spawned = values.worker ? null : await spawnWorker({ threads: intFlag(values, 'threads', 0) })
+  const conn = new WorkerConn((values.worker as string | undefined) ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined)
+  try {
+    return await fn(conn)
+  } finally {
+    conn.close()
+    await spawned?.stop()
+  }
+}
+
+export async function trainSft(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    local: { type: 'boolean' }, checkpoint: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' },
+    out: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+    warmup: { type: 'string' }, seed: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' },
+    worker: { type: 'string' }, 'pretrain-steps': { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' },
+    heads: { type: 'string' },
+  }, SFT_USAGE)
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+  if (!values.local) throw new UsageError('dsmath train sft: only --local is implemented (the SftService is not)')
+  const outDir = (values.out as string | undefined) ?? join('out', 'sft', stamp())
+  const steps = intFlag(values, 'steps', 500, 1)
+  const seqLen = intFlag(values, 'seq-len', 256, 8)
+  const batchSize = intFlag(values, 'batch', 8, 1)
+  const lr = numFlag(values, 'lr', 1e-3)
+  const warmup = intFlag(values, 'warmup', 10, 0)
+  const seed = intFlag(values, 'seed', 1)
+  const pretrainSteps = intFlag(values, 'pretrain-steps', 100, 1)
+  return withWorker(values, async (conn) => {
+    let checkpoint = values.checkpoint as string | undefined
+    let pretrain: Record<string, unknown> | null = null
+    if (!checkpoint) {
+      let job
+      try {
+        job = resolvePretrainJob(jobConfigFromFlags({
+          steps: String(pretrainSteps), 'seq-len': String(seqLen), batch: String(batchSize), seed: String(seed),
+          'd-model': values['d-model'], layers: values.layers, heads: values.heads,
+        }, join(outDir, 'pretrain')))
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message)
+        throw err
+      }
+      const bar = new ProgressBar(job.run.totalSteps, 'pretrain')
+      const s = await runPretrain(job.run, conn, { onStep: (m) => bar.update(m.step, `loss ${m.loss.toFixed(3)}`) })
+      bar.done()
+      checkpoint = s.checkpoint!
+      pretrain = { steps: s.steps, first_loss: s.first_loss, last_loss: s.last_loss, tokens_per_sec: Math.round(s.tokens_per_sec), checkpoint }
+      log(`sft: pretrained ${s.steps} steps first (loss ${s.first_loss?.toFixed(3)} -> ${s.last_loss?.toFixed(3)}), checkpoint ${checkpoint}`)
+    }
+    const tokenizer = (values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint)
+    const bar = new ProgressBar(steps, 'sft')
+    const stop = { requested: false }
+    const onSignal = (): void => { stop.requested = true }
+    process.once('SIGINT', onSignal)
+    let s
+    try {
+      s = await runSft({ checkpoint, tokenizer, outDir, steps, seqLen, batchSize, lr, warmup, seed }, conn, {
+        onStep: (m) => bar.update(m.step, `loss ${m.loss.toFixed(3)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_sec)} tok/s`),
+        shouldStop: () => stop.requested,
+      })
+    } finally {
+      bar.done()
+      process.off('SIGINT', onSignal)
+    }
+    const out = { ...s, tokens_per_sec: Math.round(s.tokens_per_sec), wall_sec: +s.wall_sec.toFixed(1), ...(pretrain ? { pretrain } : {}) }
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
+    else log(`sft: ${s.steps} steps, loss ${s.first_loss?.toFixed(3)} -> ${s.last_loss?.toFixed(3)}, ${out.tokens_per_sec} tokens/s; checkpoint ${s.checkpoint}`)
+    return s.steps < steps ? 130 : 0
+  })
+}
+
+export async function trainEval(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    local: { type: 'boolean' }, checkpoint: { type: 'string' }, data: { type: 'string' }, generated: { type: 'string' },
+    k: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'max-new-tokens': { type: 'string' },
+    temperature: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' }, worker: { type: 'string' },
+    out: { type: 'string' }, seed: { type: 'string' },
+  }, EVAL_USAGE)
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+  if (!values.local) throw new UsageError('dsmath train eval: only --local is implemented')
+  const checkpoint = values.checkpoint as string | undefined
+  if (!checkpoint) throw new UsageError('--checkpoint is required')
+  if (Boolean(values.data) === Boolean(values.generated)) throw new UsageError('give one of --data F.jsonl or --generated N')
+  let problems: EvalProblem[] = values.data ? await readProblems(String(values.data)) : generatedProblems(intFlag(values, 'generated', 100, 1))
+  if (values.limit !== undefined) problems = problems.slice(0, intFlag(values, 'limit', 0, 1))
+  const k = values.k === undefined ? undefined : intFlag(values, 'k', 1, 1)
+  const temperature = numFlag(values, 'temperature', 0.7)
+  const maxNewTokens = intFlag(values, 'max-new-tokens', 200, 1)
+  const { tokenizer, eosId } = await loadTokenizer((values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint))
+  return withWorker(values, async (conn) => {
+    const loaded = await conn.loadCheckpoint(checkpoint)
+    const maxSeq = loaded.model?.max_seq_len ?? 0
+    const bar = new ProgressBar(problems.length, 'eval')
+    const s = await runEval(conn, problems, {
+      tokenizer, eosId, maxNewTokens: maxSeq ? Math.min(maxNewTokens, maxSeq) : maxNewTokens, temperature,
+      seed: intFlag(values, 'seed', 1), ...(k ? { k } : {}), onProgress: (d, t, c) => bar.update(d, `greedy ${c}/${d} correct`),
+    })
+    bar.done()
+    if (values.out) {
+      const { writeFile } = await import('node:fs/promises')
+      await writeFile(String(values.out), s.results.map((r) => JSON.stringify(r) + '\n').join(''))
+    }
+    const { results: _r, ...rest } = s
+    const out = { checkpoint, data: values.data ?? `generated:${problems.length}`, ...rest, wall_sec: +s.wall_sec.toFixed(1) }
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
+    else log(`eval: greedy accuracy ${(100 * s.accuracy).toFixed(1)}% (${s.correct}/${s.n})${k ? `, maj@${k} ${(100 * s.maj_at_k!).toFixed(1)}%, pass@${k} ${(100 * s.pass_at_k!).toFixed(1)}%` : ''}`)
+    return 0
+  })
+}

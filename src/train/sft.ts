@@ -1,0 +1,221 @@
+// Supervised fine-tuning (stage 2 of DeepSeekMath) on chain-of-thought examples: the prompt is the problem
+// plus the paper's instruction, the response the worked solution. Examples are drawn at random and
+// concatenated into sequences up to the context length; the loss counts response tokens only (loss_mask).
+import { copyFile, mkdir, appendFile, writeFile, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import * as grpc from '@grpc/grpc-js'
+import type { GenerateRequest, GenerateResponse, TokenSequence, TrainStepResponse } from '../gen/dsmath/v1/worker.ts'
+import { EOS, Tokenizer } from '../tokenizer/tokenizer.ts'
+import { arithmeticProblem, type ArithmeticProblem } from './arithmetic.ts'
+import { plotMetrics, stepDir, type StepMetrics } from './pretrain.ts'
+import { Rng, mix32 } from './rng.ts'
+import { learningRate, PAPER_DECAY_AT, PAPER_DECAY_FACTORS } from './schedule.ts'
+import type { WorkerConn } from './worker.ts'
+
+/** The paper's chain-of-thought instruction (section 2.3 / 3.1 evaluation and SFT prompts). */
+export const COT_INSTRUCTION = 'Please reason step by step, and put your final answer within \\boxed{}.'
+
+/** The prompt for a question (the same one for SFT and evaluation). */
+export function cotPrompt(question: string): string {
+  return `Question: ${question}\n${COT_INSTRUCTION}\nSolution:\n`
+}
+
+/** Generator seeds of the SFT examples and of the held-out evaluation problems: disjoint streams, both
+ * different from the pretraining run's seed (the pretrain stream is arithmeticDocument(run seed, i)). */
+export const SFT_SEED = 0x5f7a11
+export const EVAL_SEED = 0xe7a1
+
+/** SFT example i: a 2-4 step problem from the SFT stream. */
+export function sftProblem(index: number): ArithmeticProblem {
+  return arithmeticProblem(SFT_SEED, index)
+}
+
+/** Held-out evaluation problem i: 2 or 3 steps, alternating. */
+export function evalProblem(index: number): ArithmeticProblem {
+  return arithmeticProblem(EVAL_SEED, index, 2 + (index % 2))
+}
+
+export interface Encoder { encode(text: string): number[] }
+
+export interface EncodedExample { tokens: number[]; mask: boolean[] }
+
+/** Prompt tokens (mask false), then response tokens and EOS (mask true). */
+export function encodeExample(tok: Encoder, eosId: number, prompt: string, response: string): EncodedExample {
+  const p = tok.encode(prompt)
+  const r = tok.encode(response)
+  r.push(eosId)
+  return { tokens: [...p, ...r], mask: [...p.map(() => false), ...r.map(() => true)] }
+}
+
+export interface PackedSequence { tokens: number[]; loss_mask: boolean[]; examples: number }
+
+/**
+ * Packs examples drawn at random (seeded) into sequences of at most seqLen + 1 tokens (the model reads seqLen
+ * and predicts seqLen), whole examples only: an example that does not fit starts the next sequence, and one
+ * longer than seqLen + 1 on its own is skipped (counted). The position is the RNG state and the next example.
+ */
+export class SftPacker {
+  readonly rng: Rng
+  private pending: EncodedExample | null = null
+  skipped = 0
+  drawn = 0
+  constructor(
+    private readonly example: (index: number) => EncodedExample, readonly seqLen: number, seed: number,
+    readonly poolSize = 1 << 30,
+  ) {
+    this.rng = Rng.fromSeed(seed, 23)
+  }
+
+  private draw(): EncodedExample {
+    for (;;) {
+      const i = Math.floor(this.rng.next() * this.poolSize)
+      this.drawn++
+      const ex = this.example(i)
+      if (ex.tokens.length <= this.seqLen + 1) return ex
+      this.skipped++
+    }
+  }
+
+  nextSequence(): PackedSequence {
+    const tokens: number[] = [], mask: boolean[] = []
+    let examples = 0
+    for (;;) {
+      const ex = this.pending ?? this.draw()
+      this.pending = null
+      if (tokens.length + ex.tokens.length > this.seqLen + 1) { this.pending = ex; break }
+      tokens.push(...ex.tokens)
+      mask.push(...ex.mask)
+      examples++
+    }
+    return { tokens, loss_mask: mask, examples }
+  }
+
+  nextBatch(batchSize: number): PackedSequence[] {
+    return Array.from({ length: batchSize }, () => this.nextSequence())
+  }
+}
+
+// -- worker calls with masks and generation (WorkerConn's trainStep sends no mask) --
+
+function callWorker<Req, Res>(conn: WorkerConn, method: string, req: Req, deadlineMs: number): Promise<Res> {
+  const md = new grpc.Metadata()
+  const token = process.env.DSMATH_AUTH_TOKEN
+  if (token) md.set('authorization', `Bearer ${token}`)
+  const client = conn.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>
+  const fn = client[method]!.bind(conn.client)
+  return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
+    if (e) reject(new Error(`worker ${conn.address} ${method}: ${e.details || e.message}`))
+    else resolve(r)
+  }))
+}
+
+export function maskedTrainStep(conn: WorkerConn, seqs: readonly PackedSequence[], lr: number): Promise<TrainStepResponse> {
+  const sequences: TokenSequence[] = seqs.map((s) => ({ tokens: s.tokens, loss_mask: s.loss_mask }))
+  return callWorker(conn, 'trainStep', { sequences, learning_rate: lr }, 600_000)
+}
+
+export function generate(conn: WorkerConn, req: GenerateRequest): Promise<GenerateResponse> {
+  return callWorker(conn, 'generate', req, 1_800_000)
+}
+
+// -- the run --
+
+/** The tokenizer.json of a checkpoint: the run directory's (two levels up from checkpoints/step-N). */
+export function checkpointTokenizerPath(checkpoint: string): string {
+  return join(dirname(dirname(checkpoint.replace(/\/+$/, ''))), 'tokenizer.json')
+}
+
+export async function loadTokenizer(path: string): Promise<{ tokenizer: Tokenizer; eosId: number }> {
+  const text = await readFile(path, 'utf8').catch(() => { throw new Error(`tokenizer: cannot read ${path}`) })
+  const tokenizer = Tokenizer.fromString(text)
+  const eosId = tokenizer.tokenId(EOS)
+  if (eosId === undefined) throw new Error(`tokenizer ${path}: no ${EOS} token`)
+  return { tokenizer, eosId }
+}
+
+export interface SftRunConfig {
+  checkpoint: string
+  tokenizer: string
+  outDir: string
+  steps: number
+  seqLen: number
+  batchSize: number
+  lr: number
+  warmup: number
+  seed: number
+}
+
+export interface SftSummary {
+  steps: number; first_loss: number | null; last_loss: number | null; tokens: number; response_tokens: number
+  tokens_per_sec: number; examples: number; skipped_examples: number; checkpoint: string; init_checkpoint: string
+  tokenizer: string; metrics: string; plot: string; wall_sec: number
+}
+
+export interface SftHooks { onStep?(m: StepMetrics & { response_tokens: number }): void; shouldStop?(): boolean }
+
+export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHooks = {}): Promise<SftSummary> {
+  const t0 = performance.now()
+  await mkdir(cfg.outDir, { recursive: true })
+  const { tokenizer, eosId } = await loadTokenizer(cfg.tokenizer)
+  const tokOut = join(cfg.outDir, 'tokenizer.json')
+  if (tokOut !== cfg.tokenizer) await copyFile(cfg.tokenizer, tokOut)
+  const loaded = await callWorker<{ path: string }, { step: number; model?: { max_seq_len: number } }>(conn, 'loadCheckpoint', { path: cfg.checkpoint }, 300_000)
+  const maxSeq = loaded.model?.max_seq_len ?? 0
+  if (maxSeq && maxSeq < cfg.seqLen) throw new Error(`--seq-len ${cfg.seqLen} exceeds the checkpoint's max_seq_len ${maxSeq} (pretrain with --seq-len >= ${cfg.seqLen})`)
+  const cache = new Map<number, EncodedExample>()
+  const example = (i: number): EncodedExample => {
+    let e = cache.get(i)
+    if (!e) {
+      const p = sftProblem(i)
+      e = encodeExample(tokenizer, eosId, cotPrompt(p.question), p.solution)
+      if (cache.size > 50_000) cache.clear()
+      cache.set(i, e)
+    }
+    return e
+  }
+  const packer = new SftPacker(example, cfg.seqLen, mix32(cfg.seed))
+  const schedule = {
+    kind: 'multi_step' as const, peakLr: cfg.lr, warmupSteps: Math.min(cfg.warmup, cfg.steps), totalSteps: cfg.steps,
+    decayAt: [...PAPER_DECAY_AT], decayFactors: [...PAPER_DECAY_FACTORS], minLrRatio: 0,
+  }
+  const metricsPath = join(cfg.outDir, 'metrics.jsonl')
+  const plotPath = join(cfg.outDir, 'loss.svg')
+  await writeFile(metricsPath, '')
+  const history: StepMetrics[] = []
+  let first: number | null = null, last: number | null = null, tokens = 0, respTokens = 0, trainMs = 0, examples = 0, step = 0
+  while (step < cfg.steps) {
+    if (hooks.shouldStop?.()) break
+    const s0 = performance.now()
+    const batch = packer.nextBatch(cfg.batchSize)
+    const lr = learningRate(step, schedule)
+    const r = await maskedTrainStep(conn, batch, lr)
+    const ms = performance.now() - s0
+    step++
+    first ??= r.loss
+    last = r.loss
+    tokens += Number(r.input_tokens)
+    respTokens += Number(r.tokens)
+    trainMs += ms
+    examples += batch.reduce((a, s) => a + s.examples, 0)
+    const m = {
+      step, loss: r.loss, lr, tokens: Number(r.input_tokens), total_tokens: tokens, grad_norm: r.grad_norm,
+      tokens_per_sec: Number(r.input_tokens) / (ms / 1000), step_ms: ms, worker_ms: r.step_time_ms, batch_sha256: '',
+      time: new Date().toISOString(), response_tokens: Number(r.tokens),
+    }
+    history.push(m)
+    await appendFile(metricsPath, JSON.stringify(m) + '\n')
+    hooks.onStep?.(m)
+  }
+  const checkpoint = stepDir(cfg.outDir, step)
+  await callWorker(conn, 'saveCheckpoint', {
+    path: checkpoint,
+    client_state_json: JSON.stringify({ kind: 'dsmath.sft', step, init_checkpoint: cfg.checkpoint, total_tokens: tokens, loss: last, created_at: new Date().toISOString() }),
+  }, 300_000)
+  await writeFile(plotPath, plotMetrics(history, `dsmath sft: ${cfg.outDir}`))
+  return {
+    steps: step, first_loss: first, last_loss: last, tokens, response_tokens: respTokens,
+    tokens_per_sec: trainMs > 0 ? tokens / (trainMs / 1000) : 0, examples, skipped_examples: packer.skipped,
+    checkpoint, init_checkpoint: cfg.checkpoint, tokenizer: tokOut, metrics: metricsPath, plot: plotPath,
+    wall_sec: (performance.now() - t0) / 1000,
+  }
+}
