@@ -6,16 +6,23 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT="$HERE/build/inflate.node"
 CC=${CC:-cc}
-command -v "$CC" >/dev/null || { echo "native/inflate: no C compiler ($CC); skipped (node:zlib fallback)" >&2; exit 1; }
 NODE_INC="$(dirname "$(dirname "$(command -v node)")")/include/node"
 [ -f "$NODE_INC/node_api.h" ] || NODE_INC=/usr/include/node
 if [ ! -f "$NODE_INC/node_api.h" ]; then echo "native/inflate: no node_api.h found; skipped (node:zlib fallback)" >&2; exit 1; fi
-has_libdeflate() { echo '#include <libdeflate.h>' | "$CC" -E -x c - >/dev/null 2>&1; }
-if ! has_libdeflate && command -v apt-get >/dev/null; then
+has_cc() { command -v "$CC" >/dev/null; }
+has_libdeflate() { has_cc && echo '#include <libdeflate.h>' | "$CC" -E -x c - >/dev/null 2>&1; }
+# Debian packages it needs (as root, or with passwordless sudo): a C compiler and libdeflate-dev.
+missing=""
+has_cc || missing=" gcc libc6-dev"
+has_libdeflate || missing="$missing libdeflate-dev"
+if [ -n "$missing" ] && command -v apt-get >/dev/null; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
-  echo "native/inflate: installing libdeflate-dev (Debian)" >&2
-  $sudo apt-get install -y -q libdeflate-dev >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q libdeflate-dev >/dev/null 2>&1; } || true
+  echo "native/inflate: installing$missing (Debian)" >&2
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -q $missing >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q $missing >/dev/null 2>&1; } || true
+  has_cc || [ "$CC" != cc ] || ! command -v gcc >/dev/null || CC=gcc
 fi
+if ! has_cc; then echo "native/inflate: no C compiler ($CC); skipped (node:zlib fallback)" >&2; exit 1; fi
 if ! has_libdeflate; then
   echo "native/inflate: libdeflate.h not found (apt-get install libdeflate-dev); skipped (node:zlib fallback)" >&2; exit 1
 fi
