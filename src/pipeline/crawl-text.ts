@@ -10,7 +10,7 @@ export interface PageText { url: string; text: string }
 /** Main text of every 2xx HTML response in the given WARCs (bad records and undecodable bodies skipped). */
 export async function* crawlPages(warcs: string[]): AsyncGenerator<PageText> {
   for (const warc of warcs) {
-    for await (const r of readWarc(readStream(warc))) {
+    for await (const r of readWarc(readStream(warc), 0, { reuseBlocks: true })) { // each block read before the next
       if (isBad(r) || recordType(r) !== 'response') continue
       const res = parseHttpResponse(r.block)
       if (!res || res.status < 200 || res.status >= 300) continue

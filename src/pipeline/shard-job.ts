@@ -89,7 +89,8 @@ export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
     await job.onCheckpoint?.(structuredClone(cp))
   }
 
-  for await (const rec of readWarc(readStream(job.warcPath, cp.offset), cp.offset)) {
+  // Blocks may be reused by the reader (reuseBlocks): recordToRow reads each synchronously and keeps only strings.
+  for await (const rec of readWarc(readStream(job.warcPath, cp.offset), cp.offset, { reuseBlocks: true })) {
     if (isBad(rec)) {
       bump(uncommitted.bad_records, rec.bad)
       await quarantine(job, shardId, rec.offset, rec.length, rec.bad, rec.message, rec.raw)
