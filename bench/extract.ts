@@ -237,4 +237,4 @@ if (dump) {
   writeFileSync(dump, JSON.stringify(pages.map((p) => ({ id: p.id, expected: p.expected, with: p.with, without: p.without, ...Object.fromEntries(tools.map((t) => [t, outputs[t].get(p.id)])) }))))
   console.log(`\nper-page outputs: ${dump}`)
 }
-console.log(`\ncommand: make bench-extract   (taskset -c 0 npx tsx bench/extract.ts ${process.argv.slice(2).join(' ')})`.trimEnd())
+console.log(`\ncommand: make bench-extract   (taskset -c 0 npx tsx ${['bench/extract.ts', ...process.argv.slice(2)].join(' ')})`)

@@ -325,7 +325,9 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   for (let i = 0; i < n; i++) {
     const tag = tagOf[i]
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
-    const names = d.clsOf[i] || d.idOf[i] ? `${d.clsOf[i]} ${d.idOf[i]}`.replace(/--\S*/g, '') : ''
+    // An id of four or more words is a slug of a heading ("sharing-with-multiple-developers"), not a role.
+    const id = d.idOf[i] && d.idOf[i].split(/[-_]+/).length < 4 ? d.idOf[i] : ''
+    const names = d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '') : ''
     const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' && !HEADINGS.has(tag) &&
       BOILERPLATE.test(names))
     if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1

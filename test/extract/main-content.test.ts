@@ -46,6 +46,11 @@ describe('extractText main-content selection', () => {
     expect(text).not.toMatch(/You might also like|Post 1/)
   })
 
+  it('does not take a heading slug id ("sharing-with-other-developers") for furniture', () => {
+    const html = `<html><body><div class="content"><div class="section" id="basics">${para(1)}</div><div class="section" id="sharing-with-other-developers-by-email">${para(2)}${para(3)}</div></div></body></html>`
+    expect(extractText(html).text).toContain('Paragraph 3 of the article')
+  })
+
   const page = '../shared/data/html/readability/aclu/source.html.gz'
   it.runIf(existsSync(page))('extracts a real article (Readability "aclu") without its navigation', () => {
     const { text } = extractText(gunzipSync(readFileSync(page)).toString('utf8'))
