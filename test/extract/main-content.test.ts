@@ -52,7 +52,7 @@ describe('extractText main-content selection', () => {
     expect(extractText(html).text).toContain('Paragraph 3 of the article')
   })
 
-  // mozilla/readability's test page "aclu" (Apache-2.0; the article is the ACLU's), copied from ../shared/data.
+  // mozilla/readability's test page "aclu" (Apache-2.0; the article is the ACLU's); see README, Sample data.
   const page = `${FIXTURES}/html/readability-aclu.html.gz`
   it('extracts a real article (Readability "aclu") without its navigation', () => {
     const { text } = extractText(gunzipSync(readFileSync(page)).toString('utf8'))
