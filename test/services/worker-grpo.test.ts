@@ -7,20 +7,30 @@ import {
   LossAggregation, type GenerateResponse, type LogProbsResponse, type PolicySequence, type PolicyStepResponse,
 } from '../../src/gen/dsmath/v1/worker.ts'
 import { grpoLoss, outcomeAdvantages } from '../../src/rl/grpo.ts'
-import { call, startWorkerProcess, type WorkerProcess } from './worker-process.ts'
+import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 
 const V = 16, PROMPT = [1, 2, 3], G = 8, LEN = 6, TARGET = 5
-let w: WorkerProcess
+let spawned: SpawnedWorker
+let w: WorkerConn
+
+function call<Req, Res>(client: WorkerConn['client'], method: 'initModel' | 'generate' | 'logProbs' | 'policyStep' | 'resetReference', req: Req): Promise<Res> {
+  const fn = (client[method] as unknown as (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void).bind(client)
+  return new Promise((resolve, reject) => fn(req, new grpc.Metadata(), { deadline: Date.now() + 60_000 }, (e, r) => (e ? reject(e) : resolve(r))))
+}
 
 beforeAll(async () => {
-  w = await startWorkerProcess()
+  spawned = await spawnWorker({ threads: 1, device: 'cpu' })
+  w = new WorkerConn(spawned.address)
   await call(w.client, 'initModel', {
     model: { vocab_size: V, d_model: 32, n_layers: 2, n_heads: 4, ffn_hidden: 0, max_seq_len: 32, rope_theta: 0, dtype: 0, seed: 3, tie_embeddings: false, norm_eps: 0 },
     optimizer: { lr: 3e-3, beta1: undefined, beta2: undefined, weight_decay: undefined, grad_clip: 1, eps: undefined },
   })
   await call(w.client, 'resetReference', {})
 }, 90_000)
-afterAll(() => { w?.child.kill('SIGKILL') })
+afterAll(async () => {
+  w?.close()
+  await spawned?.stop()
+})
 
 /** Reward: the share of completion tokens equal to TARGET. */
 const reward = (tokens: number[]): number => tokens.filter((t) => t === TARGET).length / tokens.length
