@@ -14,11 +14,11 @@ import { FastTextModel, trainSupervised, type TrainParams } from '../fasttext/mo
 import { buildSeedLines, shuffle } from '../fasttext/seed.ts'
 import { classifierText } from '../fasttext/tokenize.ts'
 import { crawlPages } from '../pipeline/crawl-text.ts'
-import { writeDocs } from '../pipeline/docio.ts'
+import { readDocs, writeDocs } from '../pipeline/docio.ts'
 import { domainOf, MATH_LABEL } from '../pipeline/document.ts'
 import { shardIdFor } from '../pipeline/shard-job.ts'
 import { joinLocation } from '../storage/location.ts'
-import { NotFoundError, readAll, writeObject } from '../storage/store.ts'
+import { readAll, writeObject } from '../storage/store.ts'
 import { isMathUrl } from './rules.ts'
 
 /**
@@ -203,7 +203,6 @@ export async function collectStep(out: string, k: number, warcs: string[], param
 }
 
 export async function collectedUrls(out: string, k: number): Promise<Set<string>> {
-  const { readDocs } = await import('../pipeline/docio.ts')
   return new Set((await readDocs(collectionPath(out, k))).map((d) => String(d.url)))
 }
 
@@ -214,17 +213,6 @@ export async function extendSeedStep(out: string, k: number, pool: PoolPage[], m
   const added = pool.filter((p) => !collected.has(p.url) && !inSeed.has(p.url) && isMathUrl(markedPaths, p.url))
   await writeJsonlGz(seedAddedPath(out, k), added.map((p) => ({ url: p.url, text: p.text })))
   return added.length
-}
-
-/** Whether a step's output exists (a resumed run skips what is done). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await readAll(path)
-    return true
-  } catch (err) {
-    if (err instanceof NotFoundError) return false
-    throw err
-  }
 }
 
 export function collect<T extends PoolPage & { math_score: number }>(scored: T[], minScore: number, tokenBudget?: number): T[] {
