@@ -8,10 +8,15 @@ import { FastTextModel } from '../src/fasttext/model.ts'
 import { loadModels } from '../src/pipeline/document.ts'
 import { filterShard, type FilterOptions } from '../src/pipeline/filter-shard.ts'
 import { resolveInputs } from '../src/pipeline/inputs.ts'
-import { eventMarkerPath, runShardJob, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
+import { eventMarkerPath, runShardJob, shardIdFor, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
 import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
 import { readAll } from '../src/storage/store.ts'
+import { createLogger, type Logger } from '../src/obs/log.ts'
+import {
+  badRecords, docsWritten, pagesDropped, pagesProcessed, recordsRead, shardSeconds, shardsAnnounced,
+} from '../src/obs/metrics.ts'
+import { emptyCounters, type Counters } from '../src/pipeline/counters.ts'
 import type { CorpusRunInput, ProcessWarcInput } from './types.ts'
 
 const models = new Map<string, Promise<FastTextModel>>()
@@ -35,37 +40,91 @@ export async function resolveWarcs(input: string, base?: string): Promise<string
   return resolveInputs(input, base)
 }
 
+const baseLog = createLogger('corpus-worker')
+
+/** A logger carrying the ids of the current activity: run, workflow, shard, attempt. */
+function activityLog(fields: { run_id?: string; shard_id?: string }): Logger {
+  const info = Context.current().info
+  return baseLog.child({ ...fields, workflow_id: info.workflowExecution?.workflowId, activity: info.activityType, attempt: info.attempt })
+}
+
+/** Adds to the metrics what a shard's counters gained since `before` (work done by this attempt). */
+function countProgress(before: Counters, after: Counters): void {
+  pagesProcessed.inc(after.html_pages - before.html_pages)
+  recordsRead.inc(after.records_read - before.records_read)
+  docsWritten.inc(after.docs_written - before.docs_written)
+  for (const [reason, n] of Object.entries(after.bad_records)) {
+    const d = n - (before.bad_records[reason] ?? 0)
+    if (d > 0) badRecords.inc({ reason }, d)
+  }
+  for (const [stage, n] of Object.entries(after.dropped)) {
+    const d = n - (before.dropped[stage] ?? 0)
+    if (d > 0) pagesDropped.inc({ stage }, d)
+  }
+}
+
+async function timed<T>(stage: string, log: Logger, fn: () => Promise<T>): Promise<T> {
+  const end = shardSeconds.startTimer({ stage })
+  try {
+    const out = await fn()
+    end({ outcome: 'ok' })
+    return out
+  } catch (err) {
+    end({ outcome: 'error' })
+    log.warn(`${stage} failed`, { error: (err as Error).message })
+    throw err
+  }
+}
+
 /** Fault injection for tests and chaos runs: a pause after every record, in milliseconds. */
 const recordDelayMs = Number(process.env.DSMATH_FAULT_RECORD_DELAY_MS ?? 0)
 
 export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { resumed_from: number }> {
   const ctx = Context.current()
   const resumeFrom = ctx.info.heartbeatDetails as Checkpoint | undefined
+  const log = activityLog({ run_id: job.runId, shard_id: shardIdFor(job.warcPath) })
+  log.info('shard started', { warc_path: job.warcPath, resumed_from: resumeFrom?.offset ?? 0 })
   let last: Checkpoint | undefined = resumeFrom
-  const info = await runShardJob({
+  let counted = resumeFrom?.counters ?? emptyCounters()
+  const info = await timed('score', log, async () => runShardJob({
     warcPath: job.warcPath, outBase: job.out, models: await loadModels(await modelFor(job.modelUri)), chunkRows: job.chunkRows, stages: job.stages, resumeFrom,
-    onCheckpoint: (cp) => { last = cp; ctx.heartbeat(cp) },
+    onCheckpoint: (cp) => {
+      last = cp
+      ctx.heartbeat(cp)
+      countProgress(counted, cp.counters)
+      counted = cp.counters
+    },
     afterRecord: async () => {
       ctx.heartbeat(last)
       if (recordDelayMs > 0) await ctx.sleep(recordDelayMs)
     },
-  })
-  ctx.log.info('shard finished', { shard: info.shard_id, rows: info.rows, resumedFrom: resumeFrom?.offset ?? 0 })
+  }))
+  countProgress(counted, info.counters)
+  log.info('shard scored', { rows: info.rows, records_read: info.counters.records_read, bad_records: info.counters.bad_records, resumed_from: resumeFrom?.offset ?? 0 })
   return { ...info, resumed_from: resumeFrom?.offset ?? 0 }
 }
 
 export async function filterScoredShard(out: string, scored: ShardInfo, filters: FilterOptions): Promise<ShardInfo> {
-  const info = await filterShard(scored, out, filters)
-  Context.current().log.info('shard filtered', { shard: info.shard_id, rows: info.rows, dropped: info.counters.dropped })
+  const log = activityLog({ shard_id: scored.shard_id })
+  const info = await timed('filter', log, () => filterShard(scored, out, filters))
+  for (const [stage, n] of Object.entries(info.counters.dropped)) {
+    const d = n - (scored.counters.dropped[stage] ?? 0)
+    if (d > 0) pagesDropped.inc({ stage }, d)
+  }
+  log.info('shard filtered', { rows: info.rows, dropped: info.counters.dropped })
   return { ...scored, ...info } // keeps what the scoring activity recorded beyond ShardInfo (resumed_from)
 }
 
 export async function announce(runId: string, out: string, shard: ShardInfo): Promise<'sent' | 'already-announced'> {
-  return announceShard({
+  const log = activityLog({ run_id: runId, shard_id: shard.shard_id })
+  const outcome = await timed('announce', log, () => announceShard({
     idempotency_key: `${runId}/${shard.shard_id}`, run_id: runId, shard_id: shard.shard_id, path: shard.path,
     rows: shard.rows, bytes: shard.bytes, sha256: shard.sha256, warc_path: shard.warc_path,
     schema_version: SHARD_SCHEMA_VERSION, created_at: new Date().toISOString(), recall_iteration: 0, kind: 'shard',
-  }, eventMarkerPath(out, shard.shard_id))
+  }, eventMarkerPath(out, shard.shard_id)))
+  shardsAnnounced.inc({ outcome })
+  log.info(outcome === 'sent' ? 'shard announced' : 'shard already announced', { outcome })
+  return outcome
 }
 
 export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[]): Promise<string> {

@@ -18,6 +18,7 @@ import {
 import { ConfigError, resolvePretrainJob, type ResolvedJob } from '../../src/train/job.ts'
 import { listCheckpoints, runPretrain } from '../../src/train/pretrain.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { eventsConsumed, trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 import { ShardLog, startShardFeed, type ShardFeed, type ShardRecord } from './shards.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
@@ -38,7 +39,7 @@ export interface PretrainServerOptions {
   workerThreads?: number
   /** Write every batch's token ids to <checkpoint_dir>/batches.jsonl. */
   logBatches?: boolean
-  log?: (msg: string) => void
+  log?: (msg: string, fields?: Record<string, unknown>) => void
 }
 
 interface JobFile { job_id: string; config: unknown; created_at: string; status: JobStatus }
@@ -84,7 +85,7 @@ export class PretrainJobs {
   stopping = false
   constructor(private readonly opts: PretrainServerOptions) {}
 
-  private log(msg: string): void { (this.opts.log ?? ((m: string) => process.stderr.write(m + '\n')))(msg) }
+  private log(msg: string, fields?: Record<string, unknown>): void { (this.opts.log ?? ((m: string) => process.stderr.write(m + '\n')))(msg, fields) }
 
   /** Loads every job under the state directory and resumes the unfinished ones. */
   async recover(): Promise<void> {
@@ -106,7 +107,7 @@ export class PretrainJobs {
       const job = new Job(id, config, resolved, join(root, id), file.created_at, file.status)
       this.jobs.set(id, job)
       if (!TERMINAL.has(job.status.state)) {
-        this.log(`pretrain: resuming job ${id} (was ${JobState[job.status.state]} at step ${job.status.step})`)
+        this.log(`pretrain: resuming job ${id} (was ${JobState[job.status.state]} at step ${job.status.step})`, { job_id: id, step: job.status.step })
         this.start(job)
       }
     }
@@ -153,7 +154,7 @@ export class PretrainJobs {
 
   private start(job: Job): void {
     job.done = this.execute(job).catch(async (err: Error) => {
-      this.log(`pretrain: job ${job.id} failed: ${err.message}`)
+      this.log(`pretrain: job ${job.id} failed: ${err.message}`, { job_id: job.id })
       job.update({ state: JobState.JOB_STATE_FAILED, message: err.message })
       await job.persist().catch(() => {})
     })
@@ -163,6 +164,7 @@ export class PretrainJobs {
     const run = { ...job.resolved.run, sources: job.resolved.run.sources.map((s) => ({ ...s, uris: [...s.uris] })), logBatches: this.opts.logBatches ?? false }
     job.update({ state: JobState.JOB_STATE_RUNNING, message: '' })
     await job.persist()
+    this.log(`pretrain: job ${job.id} running (step ${job.status.step} of ${job.status.total_steps})`, { job_id: job.id, step: job.status.step })
     const shardLog = await ShardLog.open(join(job.dir, 'shards.jsonl'))
     const pending: ShardRecord[] = []
     const feeds: ShardFeed[] = []
@@ -172,8 +174,12 @@ export class PretrainJobs {
       for (const s of run.sources.filter((x) => x.shardsTopic)) {
         const feed = await startShardFeed({
           topic: s.shardsTopic!, groupId: `dsmath-pretrain-${job.id}`, source: s.name, log: shardLog,
-          onShard: (r) => { pending.push(r); this.log(`pretrain: job ${job.id}: shard ${r.key} (${r.rows} rows) added to ${r.source}`) },
-          onWarning: (m) => this.log(`pretrain: job ${job.id}: ${m}`),
+          onShard: (r) => {
+            pending.push(r)
+            eventsConsumed.inc({ group: `dsmath-pretrain-${job.id}`, outcome: 'added' })
+            this.log(`pretrain: job ${job.id}: shard ${r.key} (${r.rows} rows) added to ${r.source}`, { job_id: job.id, idempotency_key: r.key, rows: r.rows, source: r.source })
+          },
+          onWarning: (m) => this.log(`pretrain: job ${job.id}: ${m}`, { job_id: job.id }),
         })
         feeds.push(feed)
         job.update({ message: `reading shard events from ${s.shardsTopic}` })
@@ -197,13 +203,18 @@ export class PretrainJobs {
       const summary = await runPretrain(run, conn, {
         onStart: ({ startStep, loader, resumedFrom }) => {
           for (const r of shardLog.records) loader.addFiles(r.source, [r.path])
-          if (resumedFrom) this.log(`pretrain: job ${job.id} resumes from ${resumedFrom} (step ${startStep})`)
+          if (resumedFrom) this.log(`pretrain: job ${job.id} resumes from ${resumedFrom} (step ${startStep})`, { job_id: job.id, step: startStep, checkpoint: resumedFrom })
           job.update({ step: startStep, metrics: { ...job.status.metrics, ...Object.fromEntries(loader.mixture().map((m) => [`weight.${m.name}`, m.effective])) } })
         },
         beforeStep: (loader) => { for (const r of pending.splice(0)) loader.addFiles(r.source, [r.path]) },
         onStep: (m) => {
           firstLoss ??= m.loss
           tokensTotal += m.tokens
+          trainLoss.set({ job: job.id }, m.loss)
+          trainStep.set({ job: job.id }, m.step)
+          trainSteps.inc({ job: job.id })
+          trainTokens.inc({ job: job.id }, m.tokens)
+          trainTokensPerSecond.set({ job: job.id }, m.tokens_per_sec)
           msTotal += m.step_ms
           job.update({
             step: m.step, loss: m.loss, tokens: m.total_tokens, learning_rate: m.lr, tokens_per_second: job.tps(m.tokens_per_sec),
@@ -226,6 +237,7 @@ export class PretrainJobs {
         : { state: JobState.JOB_STATE_SUCCEEDED, message: '' })
       if (job.cancelRequested && !summary.cancelled) job.update({ state: JobState.JOB_STATE_CANCELLED, message: 'cancelled' })
       await job.persist()
+      this.log(`pretrain: job ${job.id} ${JobState[job.status.state]} at step ${job.status.step}`, { job_id: job.id, step: job.status.step, loss: job.status.loss })
     } finally {
       for (const f of feeds) await f.close()
       conn?.close()

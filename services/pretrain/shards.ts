@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { trackLag } from '../../src/events/lag.ts'
 import { Admin, Consumer, stringDeserializers, type Message } from '@platformatic/kafka'
 import { decodeEvent, kafkaBrokers } from '../../src/events/kafka.ts'
 import { readAll } from '../../src/storage/store.ts'
@@ -104,6 +105,7 @@ export async function startShardFeed(opts: {
     topics: [opts.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: 1, maxWaitTime: 500,
   })
   let closed = false
+  const lag = trackLag({ group: opts.groupId, topic: opts.topic, consumer, stream })
   const handle = async (m: Message<string, string, string, string>): Promise<void> => {
     let event
     try {
@@ -134,6 +136,7 @@ export async function startShardFeed(opts: {
   }
   const done = (async () => {
     for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
+      lag.busy(true)
       for (;;) {
         try {
           await handle(m)
@@ -146,6 +149,8 @@ export async function startShardFeed(opts: {
         }
       }
       handled[m.partition] = m.offset
+      lag.handled(m.partition, m.offset)
+      lag.busy(false)
       lastActivity = Date.now()
     }
   })()
@@ -166,6 +171,7 @@ export async function startShardFeed(opts: {
     caughtUp,
     async close() {
       closed = true
+      lag.stop()
       await stream.close().catch(() => {})
       await consumer.close().catch(() => {})
       await done.catch(() => {})

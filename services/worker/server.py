@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / 'gen'))
 from dsmath.v1 import worker_pb2 as pb  # noqa: E402
 from dsmath.v1 import worker_pb2_grpc as pb_grpc  # noqa: E402
 
+from . import metrics  # noqa: E402
 from .model import Config, Transformer  # noqa: E402
 
 SERVICE_NAME = 'dsmath.v1.WorkerService'
@@ -515,7 +516,9 @@ class Servicer(pb_grpc.WorkerServiceServicer):
         return self._run(context, lambda: self.w.init_model(request))
 
     def TrainStep(self, request, context):
-        return self._run(context, lambda: self.w.train_step(request))
+        res = self._run(context, lambda: self.w.train_step(request))
+        metrics.observe_step('train', res.loss, res.tokens, res.step_time_ms, res.step, res.grad_norm)
+        return res
 
     def Generate(self, request, context):
         return self._run(context, lambda: self.w.generate(request, context))
@@ -533,7 +536,9 @@ class Servicer(pb_grpc.WorkerServiceServicer):
         return self._run(context, self.w.get_status, locked=False)
 
     def PolicyStep(self, request, context):
-        return self._run(context, lambda: self.w.policy_step(request))
+        res = self._run(context, lambda: self.w.policy_step(request))
+        metrics.observe_step('policy', res.loss, res.tokens, res.step_time_ms, res.step, res.grad_norm)
+        return res
 
     def ResetReference(self, request, context):
         return self._run(context, self.w.reset_reference)
@@ -581,9 +586,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument('--host', default='127.0.0.1')
     ap.add_argument('--port', type=int, default=50070, help='0 picks a free port (printed in the ready line)')
     ap.add_argument('--threads', type=int, default=0, help='torch intra-op threads (0: torch default)')
+    ap.add_argument('--metrics-port', type=int, default=None,
+                    help='serve Prometheus metrics on http://0.0.0.0:PORT/metrics (default: $DSMATH_METRICS_PORT, else none)')
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    mport = metrics.metrics_port(args.metrics_port)
+    if mport is not None:
+        bound = metrics.serve_metrics(mport)
+        print(f'dsmath worker metrics on port {bound}', flush=True)
     server, _, hs = serve(args.host, args.port, os.environ.get('DSMATH_AUTH_TOKEN') or None)
     done = threading.Event()
 

@@ -194,7 +194,7 @@ async function pretrainRemote(values: Record<string, unknown>): Promise<number> 
 }
 
 const SERVE_USAGE = `
-dsmath pretrain serve [--host H] [--port P] [--state DIR] [--worker-threads T] [--log-batches]
+dsmath pretrain serve [--host H] [--port P] [--state DIR] [--worker-threads T] [--log-batches] [--metrics-port P]
 Serves dsmath.v1.PretrainService over gRPC (health checking and reflection included). Each job trains
 through the PyTorch worker named in its config (common.workers.addresses) or one the service starts for it;
 sources with shards_topic consume that Kafka topic (DSMATH_KAFKA_BROKERS) in group dsmath-pretrain-<job>.
@@ -202,26 +202,36 @@ Job configs, statuses and shard logs live under --state (default .dsmath/pretrai
 from their last checkpoint when the service starts. Set DSMATH_AUTH_TOKEN to require a bearer token.
   --port P          default 50061
   --log-batches     also write each batch's token ids to <checkpoint_dir>/batches.jsonl
+  --metrics-port P  serve Prometheus metrics on http://0.0.0.0:P/metrics (or $DSMATH_METRICS_PORT)
+Logs are JSON lines on stderr (job_id).
 `
 
 export async function pretrainServe(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' }, 'log-batches': { type: 'boolean' },
+    'metrics-port': { type: 'string' },
   }, SERVE_USAGE)
   const { startPretrainServer } = await import('../../services/pretrain/server.ts')
+  const { createLogger } = await import('../obs/log.ts')
+  const { metricsPort, startMetricsServer } = await import('../obs/metrics.ts')
+  const logger = createLogger('pretrain')
+  let mport: number | undefined
+  try { mport = metricsPort(values['metrics-port']) } catch (err) { throw new UsageError(`--metrics-port: ${(err as Error).message}`) }
   const host = (values.host as string | undefined) ?? '127.0.0.1'
   const server = await startPretrainServer({
     host, port: intFlag(values, 'port', 50061), stateDir: (values.state as string | undefined) ?? '.dsmath/pretrain',
     authToken: process.env.DSMATH_AUTH_TOKEN || undefined, workerThreads: intFlag(values, 'worker-threads', 0),
-    logBatches: Boolean(values['log-batches']), log,
+    logBatches: Boolean(values['log-batches']), log: (msg, fields) => logger.info(msg, fields),
   })
-  log(`pretrain service listening on ${host}:${server.port}`)
+  const metrics = mport === undefined ? undefined : await startMetricsServer(mport)
+  logger.info(`pretrain service listening on ${host}:${server.port}`, { port: server.port, metrics_port: metrics?.port })
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
-  log('pretrain service stopping: running jobs checkpoint and resume on the next start')
+  logger.info('pretrain service stopping: running jobs checkpoint and resume on the next start')
   await server.close()
+  await metrics?.close()
   return 0
 }
 

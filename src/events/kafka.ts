@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto'
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka'
 import { ShardEvent } from '../gen/dsmath/v1/events.ts'
 import { readAll, writeObject, NotFoundError } from '../storage/store.ts'
+import { eventErrors, eventsConsumed } from '../obs/metrics.ts'
+import { trackLag } from './lag.ts'
 
 export const SHARDS_TOPIC = process.env.DSMATH_SHARDS_TOPIC ?? 'dsmath.shards'
 const READ_COMMITTED = 1
@@ -167,14 +169,19 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
     topics: [SHARDS_TOPIC], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
   }).catch((err) => { throw describeKafkaError(err, `consuming ${SHARDS_TOPIC}`) })
   let closed = false
+  const lag = trackLag({ group: groupId, topic: SHARDS_TOPIC, consumer, stream })
   const done = (async () => {
     for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
+      lag.busy(true)
       let event: ShardEvent
       try {
         event = decodeEvent(m.value)
       } catch (err) {
         onError?.(new Error(`skipping undecodable message at ${m.topic}/${m.partition}/${m.offset}: ${(err as Error).message}`))
+        eventsConsumed.inc({ group: groupId, outcome: 'undecodable' })
         await m.commit()
+        lag.handled(m.partition, m.offset)
+        lag.busy(false)
         continue
       }
       for (;;) {
@@ -184,16 +191,20 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
           break
         } catch (err) {
           if (closed) return
+          eventErrors.inc({ group: groupId })
           onError?.(err as Error)
           await new Promise((r) => setTimeout(r, 1000))
         }
       }
+      lag.handled(m.partition, m.offset)
+      lag.busy(false)
     }
   })()
   return {
     done,
     async close() {
       closed = true
+      lag.stop()
       await stream.close()
       await consumer.close()
       await done.catch(() => {})
