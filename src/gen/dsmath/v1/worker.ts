@@ -394,6 +394,82 @@ export interface GetStatusResponse {
   runtime: string;
 }
 
+export interface InitRewardModelRequest {
+  /**
+   * A policy checkpoint (from SaveCheckpoint: backbone from it, a fresh value head), a reward model (from
+   * SaveRewardModel: backbone and head), or empty: a copy of the worker's current policy with a fresh head.
+   */
+  checkpoint: string;
+  /** The reward model's AdamW (same defaults as the policy's). */
+  optimizer:
+    | OptimizerConfig
+    | undefined;
+  /** Seeds the value head's initialisation. */
+  seed: number;
+}
+
+export interface InitRewardModelResponse {
+  num_params: number;
+  /** Whether the value head came from the checkpoint (a saved reward model) rather than a fresh initialisation. */
+  head_loaded: boolean;
+  /** Reward-model optimizer steps taken so far (from a saved reward model; 0 otherwise). */
+  step: number;
+}
+
+/** A sequence scored at some of its tokens. */
+export interface ScoredSequence {
+  /** 1 to max_seq_len tokens (question then response). */
+  tokens: number[];
+  /**
+   * Token indices whose final hidden state is scored: the last token for an outcome reward model, the last
+   * token of each reasoning step for a process reward model. At least one, each in [0, len(tokens)).
+   */
+  positions: number[];
+  /**
+   * Training targets in [0, 1], one per position: hard (0/1) or soft (the share of correct completions from
+   * that step, Math-Shepherd). Required by RewardTrainStep, ignored by RewardScore.
+   */
+  labels: number[];
+}
+
+export interface RewardTrainStepRequest {
+  sequences: ScoredSequence[];
+  /** Unset: the reward model's OptimizerConfig.lr. */
+  learning_rate?: number | undefined;
+}
+
+export interface RewardTrainStepResponse {
+  /** Mean binary cross-entropy over the labelled positions, before the update. */
+  loss: number;
+  labels: number;
+  /** Share of positions where (score > 0.5) == (label >= 0.5), before the update. */
+  accuracy: number;
+  grad_norm: number;
+  /** Reward-model optimizer steps taken so far, this one included. */
+  step: number;
+  step_time_ms: number;
+}
+
+export interface RewardScoreRequest {
+  sequences: ScoredSequence[];
+}
+
+export interface SequenceScores {
+  /** One per position, in (0, 1). */
+  scores: number[];
+}
+
+export interface RewardScoreResponse {
+  sequences: SequenceScores[];
+}
+
+export interface SaveRewardModelRequest {
+  /** Directory: model.safetensors (backbone and head), optimizer.safetensors, state.json. */
+  path: string;
+  /** Caller state, stored as JSON in state.json. Must be JSON when non-empty. */
+  client_state_json: string;
+}
+
 function createBaseModelConfig(): ModelConfig {
   return {
     vocab_size: 0,
@@ -3380,6 +3456,925 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
   },
 };
 
+function createBaseInitRewardModelRequest(): InitRewardModelRequest {
+  return { checkpoint: "", optimizer: undefined, seed: 0 };
+}
+
+export const InitRewardModelRequest: MessageFns<InitRewardModelRequest> = {
+  encode(message: InitRewardModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpoint !== "") {
+      writer.uint32(10).string(message.checkpoint);
+    }
+    if (message.optimizer !== undefined) {
+      OptimizerConfig.encode(message.optimizer, writer.uint32(18).fork()).join();
+    }
+    if (message.seed !== 0) {
+      writer.uint32(24).uint64(message.seed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InitRewardModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInitRewardModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoint = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.optimizer = OptimizerConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InitRewardModelRequest {
+    return {
+      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
+      optimizer: isSet(object.optimizer) ? OptimizerConfig.fromJSON(object.optimizer) : undefined,
+      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
+    };
+  },
+
+  toJSON(message: InitRewardModelRequest): unknown {
+    const obj: any = {};
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    if (message.optimizer !== undefined) {
+      obj.optimizer = OptimizerConfig.toJSON(message.optimizer);
+    }
+    if (message.seed !== 0) {
+      obj.seed = Math.round(message.seed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InitRewardModelRequest>, I>>(base?: I): InitRewardModelRequest {
+    return InitRewardModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InitRewardModelRequest>, I>>(object: I): InitRewardModelRequest {
+    const message = createBaseInitRewardModelRequest();
+    message.checkpoint = object.checkpoint ?? "";
+    message.optimizer = (object.optimizer !== undefined && object.optimizer !== null)
+      ? OptimizerConfig.fromPartial(object.optimizer)
+      : undefined;
+    message.seed = object.seed ?? 0;
+    return message;
+  },
+};
+
+function createBaseInitRewardModelResponse(): InitRewardModelResponse {
+  return { num_params: 0, head_loaded: false, step: 0 };
+}
+
+export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
+  encode(message: InitRewardModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.num_params !== 0) {
+      writer.uint32(8).int64(message.num_params);
+    }
+    if (message.head_loaded !== false) {
+      writer.uint32(16).bool(message.head_loaded);
+    }
+    if (message.step !== 0) {
+      writer.uint32(24).int64(message.step);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InitRewardModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInitRewardModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.num_params = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.head_loaded = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.step = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InitRewardModelResponse {
+    return {
+      num_params: isSet(object.numParams)
+        ? globalThis.Number(object.numParams)
+        : isSet(object.num_params)
+        ? globalThis.Number(object.num_params)
+        : 0,
+      head_loaded: isSet(object.headLoaded)
+        ? globalThis.Boolean(object.headLoaded)
+        : isSet(object.head_loaded)
+        ? globalThis.Boolean(object.head_loaded)
+        : false,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+    };
+  },
+
+  toJSON(message: InitRewardModelResponse): unknown {
+    const obj: any = {};
+    if (message.num_params !== 0) {
+      obj.numParams = Math.round(message.num_params);
+    }
+    if (message.head_loaded !== false) {
+      obj.headLoaded = message.head_loaded;
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InitRewardModelResponse>, I>>(base?: I): InitRewardModelResponse {
+    return InitRewardModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InitRewardModelResponse>, I>>(object: I): InitRewardModelResponse {
+    const message = createBaseInitRewardModelResponse();
+    message.num_params = object.num_params ?? 0;
+    message.head_loaded = object.head_loaded ?? false;
+    message.step = object.step ?? 0;
+    return message;
+  },
+};
+
+function createBaseScoredSequence(): ScoredSequence {
+  return { tokens: [], positions: [], labels: [] };
+}
+
+export const ScoredSequence: MessageFns<ScoredSequence> = {
+  encode(message: ScoredSequence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.tokens) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.positions.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.positions) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.labels.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.labels) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScoredSequence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScoredSequence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.tokens.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.tokens.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.positions.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.positions.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 25) {
+              message.labels.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.labels.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScoredSequence {
+    return {
+      tokens: globalThis.Array.isArray(object?.tokens) ? object.tokens.map((e: any) => globalThis.Number(e)) : [],
+      positions: globalThis.Array.isArray(object?.positions)
+        ? object.positions.map((e: any) => globalThis.Number(e))
+        : [],
+      labels: globalThis.Array.isArray(object?.labels) ? object.labels.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: ScoredSequence): unknown {
+    const obj: any = {};
+    if (message.tokens?.length) {
+      obj.tokens = message.tokens.map((e) => Math.round(e));
+    }
+    if (message.positions?.length) {
+      obj.positions = message.positions.map((e) => Math.round(e));
+    }
+    if (message.labels?.length) {
+      obj.labels = message.labels.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScoredSequence>, I>>(base?: I): ScoredSequence {
+    return ScoredSequence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScoredSequence>, I>>(object: I): ScoredSequence {
+    const message = createBaseScoredSequence();
+    message.tokens = object.tokens?.map((e) => e) || [];
+    message.positions = object.positions?.map((e) => e) || [];
+    message.labels = object.labels?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRewardTrainStepRequest(): RewardTrainStepRequest {
+  return { sequences: [], learning_rate: undefined };
+}
+
+export const RewardTrainStepRequest: MessageFns<RewardTrainStepRequest> = {
+  encode(message: RewardTrainStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sequences) {
+      ScoredSequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.learning_rate !== undefined) {
+      writer.uint32(17).double(message.learning_rate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardTrainStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardTrainStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sequences.push(ScoredSequence.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.learning_rate = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardTrainStepRequest {
+    return {
+      sequences: globalThis.Array.isArray(object?.sequences)
+        ? object.sequences.map((e: any) => ScoredSequence.fromJSON(e))
+        : [],
+      learning_rate: isSet(object.learningRate)
+        ? globalThis.Number(object.learningRate)
+        : isSet(object.learning_rate)
+        ? globalThis.Number(object.learning_rate)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RewardTrainStepRequest): unknown {
+    const obj: any = {};
+    if (message.sequences?.length) {
+      obj.sequences = message.sequences.map((e) => ScoredSequence.toJSON(e));
+    }
+    if (message.learning_rate !== undefined) {
+      obj.learningRate = floatToJson(message.learning_rate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardTrainStepRequest>, I>>(base?: I): RewardTrainStepRequest {
+    return RewardTrainStepRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardTrainStepRequest>, I>>(object: I): RewardTrainStepRequest {
+    const message = createBaseRewardTrainStepRequest();
+    message.sequences = object.sequences?.map((e) => ScoredSequence.fromPartial(e)) || [];
+    message.learning_rate = object.learning_rate ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRewardTrainStepResponse(): RewardTrainStepResponse {
+  return { loss: 0, labels: 0, accuracy: 0, grad_norm: 0, step: 0, step_time_ms: 0 };
+}
+
+export const RewardTrainStepResponse: MessageFns<RewardTrainStepResponse> = {
+  encode(message: RewardTrainStepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loss !== 0) {
+      writer.uint32(9).double(message.loss);
+    }
+    if (message.labels !== 0) {
+      writer.uint32(16).int64(message.labels);
+    }
+    if (message.accuracy !== 0) {
+      writer.uint32(25).double(message.accuracy);
+    }
+    if (message.grad_norm !== 0) {
+      writer.uint32(33).double(message.grad_norm);
+    }
+    if (message.step !== 0) {
+      writer.uint32(40).int64(message.step);
+    }
+    if (message.step_time_ms !== 0) {
+      writer.uint32(49).double(message.step_time_ms);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardTrainStepResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardTrainStepResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.loss = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.labels = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.accuracy = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.grad_norm = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.step = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.step_time_ms = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardTrainStepResponse {
+    return {
+      loss: isSet(object.loss) ? globalThis.Number(object.loss) : 0,
+      labels: isSet(object.labels) ? globalThis.Number(object.labels) : 0,
+      accuracy: isSet(object.accuracy) ? globalThis.Number(object.accuracy) : 0,
+      grad_norm: isSet(object.gradNorm)
+        ? globalThis.Number(object.gradNorm)
+        : isSet(object.grad_norm)
+        ? globalThis.Number(object.grad_norm)
+        : 0,
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      step_time_ms: isSet(object.stepTimeMs)
+        ? globalThis.Number(object.stepTimeMs)
+        : isSet(object.step_time_ms)
+        ? globalThis.Number(object.step_time_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RewardTrainStepResponse): unknown {
+    const obj: any = {};
+    if (message.loss !== 0) {
+      obj.loss = floatToJson(message.loss);
+    }
+    if (message.labels !== 0) {
+      obj.labels = Math.round(message.labels);
+    }
+    if (message.accuracy !== 0) {
+      obj.accuracy = floatToJson(message.accuracy);
+    }
+    if (message.grad_norm !== 0) {
+      obj.gradNorm = floatToJson(message.grad_norm);
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.step_time_ms !== 0) {
+      obj.stepTimeMs = floatToJson(message.step_time_ms);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardTrainStepResponse>, I>>(base?: I): RewardTrainStepResponse {
+    return RewardTrainStepResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardTrainStepResponse>, I>>(object: I): RewardTrainStepResponse {
+    const message = createBaseRewardTrainStepResponse();
+    message.loss = object.loss ?? 0;
+    message.labels = object.labels ?? 0;
+    message.accuracy = object.accuracy ?? 0;
+    message.grad_norm = object.grad_norm ?? 0;
+    message.step = object.step ?? 0;
+    message.step_time_ms = object.step_time_ms ?? 0;
+    return message;
+  },
+};
+
+function createBaseRewardScoreRequest(): RewardScoreRequest {
+  return { sequences: [] };
+}
+
+export const RewardScoreRequest: MessageFns<RewardScoreRequest> = {
+  encode(message: RewardScoreRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sequences) {
+      ScoredSequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardScoreRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardScoreRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sequences.push(ScoredSequence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardScoreRequest {
+    return {
+      sequences: globalThis.Array.isArray(object?.sequences)
+        ? object.sequences.map((e: any) => ScoredSequence.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RewardScoreRequest): unknown {
+    const obj: any = {};
+    if (message.sequences?.length) {
+      obj.sequences = message.sequences.map((e) => ScoredSequence.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardScoreRequest>, I>>(base?: I): RewardScoreRequest {
+    return RewardScoreRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardScoreRequest>, I>>(object: I): RewardScoreRequest {
+    const message = createBaseRewardScoreRequest();
+    message.sequences = object.sequences?.map((e) => ScoredSequence.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSequenceScores(): SequenceScores {
+  return { scores: [] };
+}
+
+export const SequenceScores: MessageFns<SequenceScores> = {
+  encode(message: SequenceScores, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scores.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.scores) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SequenceScores {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSequenceScores();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 9) {
+              message.scores.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.scores.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SequenceScores {
+    return {
+      scores: globalThis.Array.isArray(object?.scores) ? object.scores.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: SequenceScores): unknown {
+    const obj: any = {};
+    if (message.scores?.length) {
+      obj.scores = message.scores.map((e) => floatToJson(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SequenceScores>, I>>(base?: I): SequenceScores {
+    return SequenceScores.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SequenceScores>, I>>(object: I): SequenceScores {
+    const message = createBaseSequenceScores();
+    message.scores = object.scores?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRewardScoreResponse(): RewardScoreResponse {
+  return { sequences: [] };
+}
+
+export const RewardScoreResponse: MessageFns<RewardScoreResponse> = {
+  encode(message: RewardScoreResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sequences) {
+      SequenceScores.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardScoreResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardScoreResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sequences.push(SequenceScores.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardScoreResponse {
+    return {
+      sequences: globalThis.Array.isArray(object?.sequences)
+        ? object.sequences.map((e: any) => SequenceScores.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RewardScoreResponse): unknown {
+    const obj: any = {};
+    if (message.sequences?.length) {
+      obj.sequences = message.sequences.map((e) => SequenceScores.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardScoreResponse>, I>>(base?: I): RewardScoreResponse {
+    return RewardScoreResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardScoreResponse>, I>>(object: I): RewardScoreResponse {
+    const message = createBaseRewardScoreResponse();
+    message.sequences = object.sequences?.map((e) => SequenceScores.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSaveRewardModelRequest(): SaveRewardModelRequest {
+  return { path: "", client_state_json: "" };
+}
+
+export const SaveRewardModelRequest: MessageFns<SaveRewardModelRequest> = {
+  encode(message: SaveRewardModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.client_state_json !== "") {
+      writer.uint32(18).string(message.client_state_json);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveRewardModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveRewardModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.client_state_json = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SaveRewardModelRequest {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      client_state_json: isSet(object.clientStateJson)
+        ? globalThis.String(object.clientStateJson)
+        : isSet(object.client_state_json)
+        ? globalThis.String(object.client_state_json)
+        : "",
+    };
+  },
+
+  toJSON(message: SaveRewardModelRequest): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.client_state_json !== "") {
+      obj.clientStateJson = message.client_state_json;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SaveRewardModelRequest>, I>>(base?: I): SaveRewardModelRequest {
+    return SaveRewardModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SaveRewardModelRequest>, I>>(object: I): SaveRewardModelRequest {
+    const message = createBaseSaveRewardModelRequest();
+    message.path = object.path ?? "";
+    message.client_state_json = object.client_state_json ?? "";
+    return message;
+  },
+};
+
 /**
  * The PyTorch worker (services/worker): one model, its optimizer and its step count, driven step by step
  * by the training services. Calls are served one at a time (the model is shared state); health checks and
@@ -3492,6 +4487,57 @@ export const WorkerServiceService = {
       Buffer.from(ResetReferenceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResetReferenceResponse => ResetReferenceResponse.decode(value),
   },
+  /**
+   * Reward models (outcome and process supervision, DeepSeekMath section 4.1; Math-Shepherd labels): a second
+   * model on the policy architecture whose language-model head is replaced by a scalar value head on the final
+   * hidden state, held beside the policy with its own AdamW. Builds it from a policy checkpoint (fresh head),
+   * a saved reward model, or the current policy.
+   */
+  initRewardModel: {
+    path: "/dsmath.v1.WorkerService/InitRewardModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: InitRewardModelRequest): Buffer =>
+      Buffer.from(InitRewardModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InitRewardModelRequest => InitRewardModelRequest.decode(value),
+    responseSerialize: (value: InitRewardModelResponse): Buffer =>
+      Buffer.from(InitRewardModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InitRewardModelResponse => InitRewardModelResponse.decode(value),
+  },
+  /** One optimizer step of the reward model: binary cross-entropy of sigmoid(head) at the labelled positions. */
+  rewardTrainStep: {
+    path: "/dsmath.v1.WorkerService/RewardTrainStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RewardTrainStepRequest): Buffer =>
+      Buffer.from(RewardTrainStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RewardTrainStepRequest => RewardTrainStepRequest.decode(value),
+    responseSerialize: (value: RewardTrainStepResponse): Buffer =>
+      Buffer.from(RewardTrainStepResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RewardTrainStepResponse => RewardTrainStepResponse.decode(value),
+  },
+  /** Scores (sigmoid of the head, in (0, 1)) at the given positions; no training. */
+  rewardScore: {
+    path: "/dsmath.v1.WorkerService/RewardScore" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RewardScoreRequest): Buffer => Buffer.from(RewardScoreRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RewardScoreRequest => RewardScoreRequest.decode(value),
+    responseSerialize: (value: RewardScoreResponse): Buffer => Buffer.from(RewardScoreResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RewardScoreResponse => RewardScoreResponse.decode(value),
+  },
+  /** Writes the reward model (backbone and head) and the caller's state to a directory (atomically). */
+  saveRewardModel: {
+    path: "/dsmath.v1.WorkerService/SaveRewardModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SaveRewardModelRequest): Buffer =>
+      Buffer.from(SaveRewardModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SaveRewardModelRequest => SaveRewardModelRequest.decode(value),
+    responseSerialize: (value: SaveCheckpointResponse): Buffer =>
+      Buffer.from(SaveCheckpointResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SaveCheckpointResponse => SaveCheckpointResponse.decode(value),
+  },
 } as const;
 
 export interface WorkerServiceServer extends UntypedServiceImplementation {
@@ -3519,6 +4565,19 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   policyStep: handleUnaryCall<PolicyStepRequest, PolicyStepResponse>;
   /** Makes the reference model (read by LogProbs with reference = true) a frozen copy of the current policy. */
   resetReference: handleUnaryCall<ResetReferenceRequest, ResetReferenceResponse>;
+  /**
+   * Reward models (outcome and process supervision, DeepSeekMath section 4.1; Math-Shepherd labels): a second
+   * model on the policy architecture whose language-model head is replaced by a scalar value head on the final
+   * hidden state, held beside the policy with its own AdamW. Builds it from a policy checkpoint (fresh head),
+   * a saved reward model, or the current policy.
+   */
+  initRewardModel: handleUnaryCall<InitRewardModelRequest, InitRewardModelResponse>;
+  /** One optimizer step of the reward model: binary cross-entropy of sigmoid(head) at the labelled positions. */
+  rewardTrainStep: handleUnaryCall<RewardTrainStepRequest, RewardTrainStepResponse>;
+  /** Scores (sigmoid of the head, in (0, 1)) at the given positions; no training. */
+  rewardScore: handleUnaryCall<RewardScoreRequest, RewardScoreResponse>;
+  /** Writes the reward model (backbone and head) and the caller's state to a directory (atomically). */
+  saveRewardModel: handleUnaryCall<SaveRewardModelRequest, SaveCheckpointResponse>;
 }
 
 export interface WorkerServiceClient extends Client {
@@ -3671,6 +4730,75 @@ export interface WorkerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResetReferenceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Reward models (outcome and process supervision, DeepSeekMath section 4.1; Math-Shepherd labels): a second
+   * model on the policy architecture whose language-model head is replaced by a scalar value head on the final
+   * hidden state, held beside the policy with its own AdamW. Builds it from a policy checkpoint (fresh head),
+   * a saved reward model, or the current policy.
+   */
+  initRewardModel(
+    request: InitRewardModelRequest,
+    callback: (error: ServiceError | null, response: InitRewardModelResponse) => void,
+  ): ClientUnaryCall;
+  initRewardModel(
+    request: InitRewardModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InitRewardModelResponse) => void,
+  ): ClientUnaryCall;
+  initRewardModel(
+    request: InitRewardModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InitRewardModelResponse) => void,
+  ): ClientUnaryCall;
+  /** One optimizer step of the reward model: binary cross-entropy of sigmoid(head) at the labelled positions. */
+  rewardTrainStep(
+    request: RewardTrainStepRequest,
+    callback: (error: ServiceError | null, response: RewardTrainStepResponse) => void,
+  ): ClientUnaryCall;
+  rewardTrainStep(
+    request: RewardTrainStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RewardTrainStepResponse) => void,
+  ): ClientUnaryCall;
+  rewardTrainStep(
+    request: RewardTrainStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RewardTrainStepResponse) => void,
+  ): ClientUnaryCall;
+  /** Scores (sigmoid of the head, in (0, 1)) at the given positions; no training. */
+  rewardScore(
+    request: RewardScoreRequest,
+    callback: (error: ServiceError | null, response: RewardScoreResponse) => void,
+  ): ClientUnaryCall;
+  rewardScore(
+    request: RewardScoreRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RewardScoreResponse) => void,
+  ): ClientUnaryCall;
+  rewardScore(
+    request: RewardScoreRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RewardScoreResponse) => void,
+  ): ClientUnaryCall;
+  /** Writes the reward model (backbone and head) and the caller's state to a directory (atomically). */
+  saveRewardModel(
+    request: SaveRewardModelRequest,
+    callback: (error: ServiceError | null, response: SaveCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  saveRewardModel(
+    request: SaveRewardModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SaveCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  saveRewardModel(
+    request: SaveRewardModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SaveCheckpointResponse) => void,
   ): ClientUnaryCall;
 }
 

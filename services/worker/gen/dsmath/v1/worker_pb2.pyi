@@ -303,3 +303,83 @@ class GetStatusResponse(_message.Message):
     model: ModelConfig
     runtime: str
     def __init__(self, model_loaded: _Optional[bool] = ..., step: _Optional[int] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., num_params: _Optional[int] = ..., model: _Optional[_Union[ModelConfig, _Mapping]] = ..., runtime: _Optional[str] = ...) -> None: ...
+
+class InitRewardModelRequest(_message.Message):
+    __slots__ = ("checkpoint", "optimizer", "seed")
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: str
+    optimizer: OptimizerConfig
+    seed: int
+    def __init__(self, checkpoint: _Optional[str] = ..., optimizer: _Optional[_Union[OptimizerConfig, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class InitRewardModelResponse(_message.Message):
+    __slots__ = ("num_params", "head_loaded", "step")
+    NUM_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    HEAD_LOADED_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    num_params: int
+    head_loaded: bool
+    step: int
+    def __init__(self, num_params: _Optional[int] = ..., head_loaded: _Optional[bool] = ..., step: _Optional[int] = ...) -> None: ...
+
+class ScoredSequence(_message.Message):
+    __slots__ = ("tokens", "positions", "labels")
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    positions: _containers.RepeatedScalarFieldContainer[int]
+    labels: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, tokens: _Optional[_Iterable[int]] = ..., positions: _Optional[_Iterable[int]] = ..., labels: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class RewardTrainStepRequest(_message.Message):
+    __slots__ = ("sequences", "learning_rate")
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    sequences: _containers.RepeatedCompositeFieldContainer[ScoredSequence]
+    learning_rate: float
+    def __init__(self, sequences: _Optional[_Iterable[_Union[ScoredSequence, _Mapping]]] = ..., learning_rate: _Optional[float] = ...) -> None: ...
+
+class RewardTrainStepResponse(_message.Message):
+    __slots__ = ("loss", "labels", "accuracy", "grad_norm", "step", "step_time_ms")
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    GRAD_NORM_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    STEP_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    loss: float
+    labels: int
+    accuracy: float
+    grad_norm: float
+    step: int
+    step_time_ms: float
+    def __init__(self, loss: _Optional[float] = ..., labels: _Optional[int] = ..., accuracy: _Optional[float] = ..., grad_norm: _Optional[float] = ..., step: _Optional[int] = ..., step_time_ms: _Optional[float] = ...) -> None: ...
+
+class RewardScoreRequest(_message.Message):
+    __slots__ = ("sequences",)
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    sequences: _containers.RepeatedCompositeFieldContainer[ScoredSequence]
+    def __init__(self, sequences: _Optional[_Iterable[_Union[ScoredSequence, _Mapping]]] = ...) -> None: ...
+
+class SequenceScores(_message.Message):
+    __slots__ = ("scores",)
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    scores: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, scores: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class RewardScoreResponse(_message.Message):
+    __slots__ = ("sequences",)
+    SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    sequences: _containers.RepeatedCompositeFieldContainer[SequenceScores]
+    def __init__(self, sequences: _Optional[_Iterable[_Union[SequenceScores, _Mapping]]] = ...) -> None: ...
+
+class SaveRewardModelRequest(_message.Message):
+    __slots__ = ("path", "client_state_json")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_STATE_JSON_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    client_state_json: str
+    def __init__(self, path: _Optional[str] = ..., client_state_json: _Optional[str] = ...) -> None: ...

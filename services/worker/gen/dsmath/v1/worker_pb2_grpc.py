@@ -85,6 +85,26 @@ class WorkerServiceStub:
                 request_serializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.SerializeToString,
                 response_deserializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.FromString,
                 _registered_method=True)
+        self.InitRewardModel = channel.unary_unary(
+                '/dsmath.v1.WorkerService/InitRewardModel',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.InitRewardModelRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.InitRewardModelResponse.FromString,
+                _registered_method=True)
+        self.RewardTrainStep = channel.unary_unary(
+                '/dsmath.v1.WorkerService/RewardTrainStep',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.RewardTrainStepRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.RewardTrainStepResponse.FromString,
+                _registered_method=True)
+        self.RewardScore = channel.unary_unary(
+                '/dsmath.v1.WorkerService/RewardScore',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.RewardScoreRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.RewardScoreResponse.FromString,
+                _registered_method=True)
+        self.SaveRewardModel = channel.unary_unary(
+                '/dsmath.v1.WorkerService/SaveRewardModel',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -161,6 +181,37 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InitRewardModel(self, request, context):
+        """Reward models (outcome and process supervision, DeepSeekMath section 4.1; Math-Shepherd labels): a second
+        model on the policy architecture whose language-model head is replaced by a scalar value head on the final
+        hidden state, held beside the policy with its own AdamW. Builds it from a policy checkpoint (fresh head),
+        a saved reward model, or the current policy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RewardTrainStep(self, request, context):
+        """One optimizer step of the reward model: binary cross-entropy of sigmoid(head) at the labelled positions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RewardScore(self, request, context):
+        """Scores (sigmoid of the head, in (0, 1)) at the given positions; no training.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveRewardModel(self, request, context):
+        """Writes the reward model (backbone and head) and the caller's state to a directory (atomically).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -208,6 +259,26 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.ResetReference,
                     request_deserializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.FromString,
                     response_serializer=dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.SerializeToString,
+            ),
+            'InitRewardModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.InitRewardModel,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.InitRewardModelRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.InitRewardModelResponse.SerializeToString,
+            ),
+            'RewardTrainStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.RewardTrainStep,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.RewardTrainStepRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.RewardTrainStepResponse.SerializeToString,
+            ),
+            'RewardScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.RewardScore,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.RewardScoreRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.RewardScoreResponse.SerializeToString,
+            ),
+            'SaveRewardModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveRewardModel,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -459,6 +530,114 @@ class WorkerService:
             '/dsmath.v1.WorkerService/ResetReference',
             dsmath_dot_v1_dot_worker__pb2.ResetReferenceRequest.SerializeToString,
             dsmath_dot_v1_dot_worker__pb2.ResetReferenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InitRewardModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/InitRewardModel',
+            dsmath_dot_v1_dot_worker__pb2.InitRewardModelRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.InitRewardModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RewardTrainStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/RewardTrainStep',
+            dsmath_dot_v1_dot_worker__pb2.RewardTrainStepRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.RewardTrainStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RewardScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/RewardScore',
+            dsmath_dot_v1_dot_worker__pb2.RewardScoreRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.RewardScoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveRewardModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/SaveRewardModel',
+            dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.FromString,
             options,
             channel_credentials,
             insecure,
