@@ -3,7 +3,9 @@
 // maj@k (majority vote over the extracted answers) and pass@k (some sample is correct).
 import { readFile } from 'node:fs/promises'
 import { equivalentAnswers, gradeResponse } from '../grade/grade.ts'
-import { cotPrompt, evalProblem, generate } from './sft.ts'
+import { extractProgram, runSandboxed, type SandboxLimits, type SandboxStatus } from '../sandbox/sandbox.ts'
+import { cotPrompt, evalProblem, generate, potPrompt, toolPrompt } from './sft.ts'
+import type { GenerateRequest, GenerateResponse } from '../gen/dsmath/v1/worker.ts'
 import type { WorkerConn } from './worker.ts'
 
 export interface EvalProblem { id: string; question: string; answer: string }
@@ -58,6 +60,8 @@ export function passAtK(n: number, c: number, k: number): number {
 
 export interface QuestionResult {
   id: string; reference: string; greedy: string; greedy_answer: string | null; greedy_correct: boolean
+  /** program-of-thought / tool-integrated: how the sandboxed run(s) of the greedy response's code ended. */
+  sandbox?: SandboxStatus[]
   samples?: { answer: string | null; correct: boolean }[]; majority?: string | null; maj_correct?: boolean; pass?: boolean
 }
 
@@ -77,7 +81,65 @@ export interface EvalOptions {
   seed?: number
   /** Questions per Generate call. */
   chunk?: number
+  /** cot (default): chain-of-thought, answer in \boxed{}; pot: the response's last ```python block runs in
+   * the sandbox and its last printed line is the answer; tool: tool-integrated, each ```python block the
+   * model closes runs in the sandbox, its output is appended as an ```output block and generation goes on
+   * (up to maxToolCalls), the answer in \boxed{}. */
+  format?: EvalFormat
+  sandbox?: Partial<SandboxLimits>
+  maxToolCalls?: number
+  /** Generation (the worker's Generate by default; tests pass a stand-in). */
+  generateFn?(req: GenerateRequest): Promise<GenerateResponse>
   onProgress?(done: number, total: number, correct: number): void
+}
+
+export type EvalFormat = 'cot' | 'pot' | 'tool'
+
+export function promptFor(format: EvalFormat, question: string): string {
+  return format === 'pot' ? potPrompt(question) : format === 'tool' ? toolPrompt(question) : cotPrompt(question)
+}
+
+/** The last non-empty line a sandboxed program printed, or null when it did not finish cleanly. */
+async function runProgram(code: string, limits: Partial<SandboxLimits> | undefined): Promise<{ out: string; status: SandboxStatus }> {
+  const r = await runSandboxed(code, limits)
+  const out = r.status === 'ok' ? r.stdout : `${r.stdout}${r.stderr.trim().split('\n').at(-1) ?? ''}${r.status === 'error' ? '' : ` [${r.status}]`}`
+  return { out, status: r.status }
+}
+
+/** Program-of-thought: the response's answer is what its last program prints (last line), run sandboxed. */
+export async function programAnswer(text: string, limits?: Partial<SandboxLimits>): Promise<{ answer: string | null; status: SandboxStatus | null }> {
+  const code = extractProgram(text)
+  if (code === null) return { answer: null, status: null }
+  const r = await runProgram(code, limits)
+  const last = r.status === 'ok' ? r.out.trim().split('\n').at(-1)?.trim() : undefined
+  return { answer: last || null, status: r.status }
+}
+
+const CODE_BLOCK = /```python\n([\s\S]*?)```/g
+
+/**
+ * Tool-integrated decoding of one prompt: whenever the completion closes a ```python block that no
+ * ```output block follows, the text is cut after that block, the code (all blocks so far, in order, so a
+ * later block sees earlier names) runs in the sandbox, "```output\n<stdout>\n```\n" is appended and
+ * generation continues from there, at most maxCalls times.
+ */
+export async function toolIntegrated(
+  prompt: string, gen: (prompt: string) => Promise<string>, maxCalls: number, limits?: Partial<SandboxLimits>,
+): Promise<{ text: string; statuses: SandboxStatus[] }> {
+  let text = ''
+  const statuses: SandboxStatus[] = []
+  for (let call = 0; ; call++) {
+    const more = await gen(prompt + text)
+    const blocks = [...(text + more).matchAll(CODE_BLOCK)].filter((m) => m.index! + m[0].length > text.length)
+    const first = blocks[0]
+    if (!first || call >= maxCalls) return { text: text + more, statuses }
+    const end = first.index! + first[0].length
+    text = (text + more).slice(0, end)
+    const code = [...text.matchAll(CODE_BLOCK)].map((m) => m[1]).join('\n')
+    const r = await runProgram(code, limits)
+    statuses.push(r.status)
+    text += `\n\`\`\`output\n${r.out.trim()}\n\`\`\`\n`
+  }
 }
 
 /** Aggregates per-question results (greedy, and maj@k / pass@k when samples are present). */
@@ -95,40 +157,78 @@ export function summarize(results: QuestionResult[], k?: number): Omit<EvalSumma
   return out
 }
 
-export async function runEval(conn: WorkerConn, problems: readonly EvalProblem[], opts: EvalOptions): Promise<EvalSummary> {
+export async function runEval(conn: WorkerConn | null, problems: readonly EvalProblem[], opts: EvalOptions): Promise<EvalSummary> {
   const t0 = performance.now()
   const chunk = opts.chunk ?? 16
+  const format = opts.format ?? 'cot'
+  const gen = opts.generateFn ?? ((req: GenerateRequest) => generate(conn!, req))
   const results: QuestionResult[] = []
   let generated = 0
   const decode = (ids: readonly number[]): string => opts.tokenizer.decode(ids.filter((t) => t !== opts.eosId), { skipSpecial: true })
+  // One response's answer and whether it is right: boxed (cot, tool) or the program's output (pot).
+  const grade = async (text: string, ref: string): Promise<{ answer: string | null; correct: boolean; sandbox?: SandboxStatus }> => {
+    if (format !== 'pot') return gradeResponse(text, ref)
+    const p = await programAnswer(text, opts.sandbox)
+    if (p.answer === null) return { answer: null, correct: false, ...(p.status ? { sandbox: p.status } : {}) }
+    return { ...gradeResponse(`\\boxed{${p.answer}}`, ref), sandbox: p.status! }
+  }
+  // Tool-integrated: one prompt at a time, each continuation a greedy (or sampled) Generate call.
+  const toolGen = (temperature: number, seed: number) => async (text: string): Promise<string> => {
+    const res = await gen({ prompts: [{ tokens: opts.tokenizer.encode(text), loss_mask: [] }], max_new_tokens: opts.maxNewTokens, temperature, top_p: 0, seed, stop_tokens: [opts.eosId] })
+    generated += res.completions[0]!.tokens.length
+    return decode(res.completions[0]!.tokens)
+  }
   for (let start = 0; start < problems.length; start += chunk) {
     const part = problems.slice(start, start + chunk)
-    const prompts = part.map((p) => ({ tokens: opts.tokenizer.encode(cotPrompt(p.question)), loss_mask: [] }))
-    const greedy = await generate(conn, { prompts, max_new_tokens: opts.maxNewTokens, temperature: 0, top_p: 0, seed: 0, stop_tokens: [opts.eosId] })
+    const prompts = part.map((p) => ({ tokens: opts.tokenizer.encode(promptFor(format, p.question)), loss_mask: [] }))
+    let greedyTexts: string[]
+    const toolStatuses: SandboxStatus[][] = []
+    if (format === 'tool') {
+      greedyTexts = []
+      for (const p of part) {
+        const t = await toolIntegrated(promptFor(format, p.question), toolGen(0, 0), opts.maxToolCalls ?? 3, opts.sandbox)
+        greedyTexts.push(t.text)
+        toolStatuses.push(t.statuses)
+      }
+    } else {
+      const greedy = await gen({ prompts, max_new_tokens: opts.maxNewTokens, temperature: 0, top_p: 0, seed: 0, stop_tokens: [opts.eosId] })
+      greedyTexts = greedy.completions.map((c) => { generated += c.tokens.length; return decode(c.tokens) })
+    }
     let sampled: string[][] | null = null
     if (opts.k) {
       const k = opts.k
-      const res = await generate(conn, {
-        prompts: prompts.flatMap((p) => Array.from({ length: k }, () => p)), max_new_tokens: opts.maxNewTokens,
-        temperature: opts.temperature ?? 0.7, top_p: 0, seed: (opts.seed ?? 1) + start, stop_tokens: [opts.eosId],
-      })
-      generated += res.completions.reduce((a, c) => a + c.tokens.length, 0)
-      sampled = part.map((_, i) => res.completions.slice(i * k, (i + 1) * k).map((c) => decode(c.tokens)))
+      const temperature = opts.temperature ?? 0.7
+      if (format === 'tool') {
+        sampled = []
+        for (const [i, p] of part.entries()) {
+          const row: string[] = []
+          for (let j = 0; j < k; j++) row.push((await toolIntegrated(promptFor(format, p.question), toolGen(temperature, (opts.seed ?? 1) + (start + i) * k + j), opts.maxToolCalls ?? 3, opts.sandbox)).text)
+          sampled.push(row)
+        }
+      } else {
+        const res = await gen({
+          prompts: prompts.flatMap((p) => Array.from({ length: k }, () => p)), max_new_tokens: opts.maxNewTokens,
+          temperature, top_p: 0, seed: (opts.seed ?? 1) + start, stop_tokens: [opts.eosId],
+        })
+        generated += res.completions.reduce((a, c) => a + c.tokens.length, 0)
+        sampled = part.map((_, i) => res.completions.slice(i * k, (i + 1) * k).map((c) => decode(c.tokens)))
+      }
     }
-    part.forEach((p, i) => {
-      const c = greedy.completions[i]!
-      generated += c.tokens.length
-      const text = decode(c.tokens)
-      const g = gradeResponse(text, p.answer)
+    for (const [i, p] of part.entries()) {
+      const text = greedyTexts[i]!
+      const g = await grade(text, p.answer)
       const r: QuestionResult = { id: p.id, reference: p.answer, greedy: text, greedy_answer: g.answer, greedy_correct: g.correct }
+      if (format === 'pot' && g.sandbox) r.sandbox = [g.sandbox]
+      if (format === 'tool') r.sandbox = toolStatuses[i]!
       if (sampled) {
-        r.samples = sampled[i]!.map((s) => gradeResponse(s, p.answer))
+        r.samples = []
+        for (const s of sampled[i]!) { const x = await grade(s, p.answer); r.samples.push({ answer: x.answer, correct: x.correct }) }
         r.majority = majorityAnswer(r.samples.map((s) => s.answer))
         r.maj_correct = r.majority !== null && gradeResponse(`\\boxed{${r.majority}}`, p.answer).correct
         r.pass = r.samples.some((s) => s.correct)
       }
       results.push(r)
-    })
+    }
     opts.onProgress?.(results.length, problems.length, results.filter((r) => r.greedy_correct).length)
   }
   return { ...summarize(results, opts.k), generated_tokens: generated, wall_sec: (performance.now() - t0) / 1000, results }

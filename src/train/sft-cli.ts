@@ -33,6 +33,11 @@ final answer within \\boxed{}."), the final answer extracted and compared with t
   --data F.jsonl     lines {"id","question","answer"}
   --generated N      N held-out generated 2-3 step arithmetic problems instead (a seed no training run uses)
   --k K              also K samples per question at --temperature (0.7): maj@k and pass@k
+  --format F         cot (default): chain-of-thought, the answer in \\boxed{}; pot: program-of-thought, the
+                     response's last \`\`\`python block runs in the sandbox (own process, memory/CPU/time limits,
+                     no network, writes only in a scratch dir) and its last printed line is the answer; tool:
+                     tool-integrated, each code block the model closes runs in the sandbox and its output is
+                     appended before generation continues (at most --max-tool-calls, 3)
   --limit N          only the first N problems
   --out FILE         write per-question results as JSON lines
 Defaults: --max-new-tokens 200.
@@ -125,7 +130,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     local: { type: 'boolean' }, checkpoint: { type: 'string' }, data: { type: 'string' }, generated: { type: 'string' },
     k: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' }, worker: { type: 'string' },
-    out: { type: 'string' }, seed: { type: 'string' },
+    out: { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, 'max-tool-calls': { type: 'string' },
   }, EVAL_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
   if (!values.local) throw new UsageError('dsmath train eval: only --local is implemented')
@@ -137,6 +142,8 @@ export async function trainEval(argv: string[]): Promise<number> {
   const k = values.k === undefined ? undefined : intFlag(values, 'k', 1, 1)
   const temperature = numFlag(values, 'temperature', 0.7)
   const maxNewTokens = intFlag(values, 'max-new-tokens', 200, 1)
+  const format = (values.format as string | undefined) ?? 'cot'
+  if (format !== 'cot' && format !== 'pot' && format !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${format}'`)
   const { tokenizer, eosId } = await loadTokenizer((values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint))
   return withWorker(values, async (conn) => {
     const loaded = await conn.loadCheckpoint(checkpoint)
@@ -144,7 +151,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     const bar = new ProgressBar(problems.length, 'eval')
     const s = await runEval(conn, problems, {
       tokenizer, eosId, maxNewTokens: maxSeq ? Math.min(maxNewTokens, maxSeq) : maxNewTokens, temperature,
-      seed: intFlag(values, 'seed', 1), ...(k ? { k } : {}), onProgress: (d, t, c) => bar.update(d, `greedy ${c}/${d} correct`),
+      seed: intFlag(values, 'seed', 1), ...(k ? { k } : {}), format, maxToolCalls: intFlag(values, 'max-tool-calls', 3, 0), onProgress: (d, t, c) => bar.update(d, `greedy ${c}/${d} correct`),
     })
     bar.done()
     if (values.out) {
@@ -152,7 +159,9 @@ export async function trainEval(argv: string[]): Promise<number> {
       await writeFile(String(values.out), s.results.map((r) => JSON.stringify(r) + '\n').join(''))
     }
     const { results: _r, ...rest } = s
-    const out = { checkpoint, data: values.data ?? `generated:${problems.length}`, ...rest, wall_sec: +s.wall_sec.toFixed(1) }
+    const sandbox: Record<string, number> = {}
+    for (const r of s.results) for (const st of r.sandbox ?? []) sandbox[st] = (sandbox[st] ?? 0) + 1
+    const out = { checkpoint, data: values.data ?? `generated:${problems.length}`, format, ...rest, ...(format === 'cot' ? {} : { sandbox_runs: sandbox }), wall_sec: +s.wall_sec.toFixed(1) }
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
     else log(`eval: greedy accuracy ${(100 * s.accuracy).toFixed(1)}% (${s.correct}/${s.n})${k ? `, maj@${k} ${(100 * s.maj_at_k!).toFixed(1)}%, pass@${k} ${(100 * s.pass_at_k!).toFixed(1)}%` : ''}`)
     return 0

@@ -20,6 +20,19 @@ export function cotPrompt(question: string): string {
   return `Question: ${question}\n${COT_INSTRUCTION}\nSolution:\n`
 }
 
+/** Program-of-thought: the answer is what the program prints (the paper's PoT setting, sandboxed here). */
+export const POT_INSTRUCTION = 'Please write a Python program to solve the problem; it prints the final answer.'
+/** Tool-integrated reasoning (the paper's prompt). */
+export const TOOL_INSTRUCTION = 'Please integrate natural language reasoning with programs to solve the problem above, and put your final answer within \\boxed{}.'
+
+export function potPrompt(question: string): string {
+  return `Question: ${question}\n${POT_INSTRUCTION}\nSolution:\n`
+}
+
+export function toolPrompt(question: string): string {
+  return `Question: ${question}\n${TOOL_INSTRUCTION}\nSolution:\n`
+}
+
 /** Generator seeds of the SFT examples and of the held-out evaluation problems: disjoint streams, both
  * different from the pretraining run's seed (the pretrain stream is arithmeticDocument(run seed, i)). */
 export const SFT_SEED = 0x5f7a11
