@@ -9,6 +9,9 @@ export interface ArithmeticProblem {
   solution: string
   answer: number
   steps: number
+  /** The same computation as a Python program that prints the answer (program-of-thought). Built from the
+   * steps without drawing from the RNG, so questions and solutions are the same with or without it. */
+  program: string
 }
 
 const NAMES = ['Ava', 'Ben', 'Chen', 'Dana', 'Eli', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jia', 'Kofi', 'Lena', 'Mateo', 'Noor', 'Omar', 'Priya']
@@ -18,6 +21,8 @@ const CONTAINERS = ['boxes', 'bags', 'jars', 'packs', 'crates', 'baskets']
 type Op = 'add' | 'sub' | 'mul' | 'div'
 
 interface Step { op: Op; operand: number; before: number; after: number; sentenceQ: string; sentenceA: string }
+
+const PY_OP: Record<Op, string> = { add: '+', sub: '-', mul: '*', div: '//' }
 
 function oneStep(rng: Rng, value: number, name: string, item: string): Step {
   const ops: Op[] = ['add', 'sub', 'mul', 'div']
@@ -51,28 +56,33 @@ function oneStep(rng: Rng, value: number, name: string, item: string): Step {
 export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
   const n = steps ?? rng.int(2, 4)
   const name = rng.pick(NAMES), item = rng.pick(ITEMS)
-  let value: number, opening: string, first: string
+  let value: number, opening: string, first: string, startExpr: string
   if (rng.next() < 0.5) {
     const k = rng.int(2, 9), per = rng.int(2, 15)
     value = k * per
     const c = rng.pick(CONTAINERS)
     opening = `${name} has ${k} ${c} with ${per} ${item} in each.`
     first = `${name} starts with ${k} * ${per} = ${value} ${item}.`
+    startExpr = `${k} * ${per}`
   } else {
     value = rng.int(5, 90)
     opening = `${name} has ${value} ${item}.`
     first = `${name} starts with ${value} ${item}.`
+    startExpr = String(value)
   }
   const qs = [opening], as = [first]
+  const code = [`${item} = ${startExpr}`]
   for (let i = 0; i < n; i++) {
     const s = oneStep(rng, value, name, item)
     qs.push(s.sentenceQ)
     as.push(s.sentenceA)
+    code.push(`${item} = ${item} ${PY_OP[s.op]} ${s.operand}`)
     value = s.after
   }
   qs.push(`How many ${item} does ${name} have now?`)
   as.push(`The answer is \\boxed{${value}}.`)
-  return { question: qs.join(' '), solution: as.join('\n'), answer: value, steps: n }
+  code.push(`print(${item})`)
+  return { question: qs.join(' '), solution: as.join('\n'), answer: value, steps: n, program: code.join('\n') }
 }
 
 /** An expression problem: evaluate a chain like ((a + b) * c - d) step by step. */
@@ -81,6 +91,7 @@ export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
   let value = rng.int(1, 50)
   let expr = String(value)
   const lines: string[] = []
+  const code = [`x = ${value}`]
   for (let i = 0; i < n; i++) {
     const opt: string[] = ['+', '-', '*']
     const op = rng.pick(opt)
@@ -90,11 +101,13 @@ export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
     else { if (value > 300) { i--; continue } b = rng.int(2, 9) }
     const after = op === '+' ? value + b : op === '-' ? value - b : value * b
     lines.push(`Step ${i + 1}: ${value} ${op} ${b} = ${after}.`)
+    code.push(`x = x ${op} ${b}`)
     expr = i === 0 ? `${expr} ${op} ${b}` : `(${expr}) ${op} ${b}`
     value = after
   }
   lines.push(`The answer is \\boxed{${value}}.`)
-  return { question: `Compute ${expr}.`, solution: lines.join('\n'), answer: value, steps: n }
+  code.push('print(x)')
+  return { question: `Compute ${expr}.`, solution: lines.join('\n'), answer: value, steps: n, program: code.join('\n') }
 }
 
 /** Problem `index` of the generator seeded with `seed` (deterministic). */

@@ -66,3 +66,15 @@ describe('program-of-thought evaluation', () => {
     expect(s.results[0]).toMatchObject({ greedy_answer: '42', greedy_correct: true, sandbox: ['ok'] })
   })
 })
+
+describe('generated problems as programs', () => {
+  it('each problem\'s program, run in the sandbox, prints its answer', async () => {
+    const { arithmeticProblem } = await import('../../src/train/arithmetic.ts')
+    const { runSandboxed } = await import('../../src/sandbox/sandbox.ts')
+    for (let i = 0; i < 8; i++) {
+      const p = arithmeticProblem(11, i)
+      const r = await runSandboxed(p.program, LIMITS)
+      expect(r.stdout.trim(), p.program).toBe(String(p.answer))
+    }
+  })
+})
