@@ -39,6 +39,7 @@ from dsmath.v1 import worker_pb2 as pb  # noqa: E402
 from dsmath.v1 import worker_pb2_grpc as pb_grpc  # noqa: E402
 
 from . import metrics  # noqa: E402
+from . import reward  # noqa: E402
 from .model import Config, Transformer  # noqa: E402
 
 SERVICE_NAME = 'dsmath.v1.WorkerService'
@@ -542,6 +543,19 @@ class Servicer(pb_grpc.WorkerServiceServicer):
 
     def ResetReference(self, request, context):
         return self._run(context, self.w.reset_reference)
+
+    # reward models: services/worker/reward.py
+    def InitRewardModel(self, request, context):
+        return self._run(context, lambda: reward.init_reward_model(self.w, request, pb))
+
+    def RewardTrainStep(self, request, context):
+        return self._run(context, lambda: reward.reward_train_step(self.w, request, pb))
+
+    def RewardScore(self, request, context):
+        return self._run(context, lambda: reward.reward_score(self.w, request, pb))
+
+    def SaveRewardModel(self, request, context):
+        return self._run(context, lambda: reward.save_reward_model(self.w, request, pb))
 
 
 class AuthInterceptor(grpc.ServerInterceptor):
