@@ -17,7 +17,10 @@ const PARAGRAPH_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr', 'param'])
 // Class or id words that mark page furniture rather than content.
-const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print|widget)($|[\s_-])/i
+const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print)($|[\s_-])/i
+// "widget" marks furniture as the start of a name (WordPress and Blogger sidebars: "widget", "widget_text",
+// "widget-area"); inside a name it is a page builder's component ("elementor-widget-text-editor").
+const WIDGET = /(^|\s)widget($|[\s_-])/i
 // Rendered math that duplicates a TeX source kept elsewhere in the page.
 const RENDERED_MATH = /(^|\s)(katex-html|MathJax_Preview|MathJax|MathJax_Display|MJX_Assistive_MathML|MathJax_SVG|MathJax_CHTML|mjx-chtml)(\s|$)/
 // TeX already in the text: \(...\), \[...\], or $...$ not opening with a digit or space (a price).
@@ -78,6 +81,7 @@ export function extractText(html: string): Extracted {
   const chars: number[] = [] // text characters directly inside this element
   const own: number[] = [] // text characters whose nearest scoring block is this element
   const commas: number[] = []
+  const brs: number[] = [] // <br> line breaks whose nearest scoring block is this element
   const link: number[] = [] // characters of link text
   const mathN: number[] = [] // math spans
   const segStart: number[] = []
@@ -148,7 +152,7 @@ export function extractText(html: string): Extracted {
           tagOf.push(name)
           clsOf.push(attrs.class ?? '')
           idOf.push(attrs.id ?? '')
-          own.push(0); commas.push(0); chars.push(0); link.push(0); mathN.push(0)
+          own.push(0); commas.push(0); brs.push(0); chars.push(0); link.push(0); mathN.push(0)
           segStart.push(segs.length); segEnd.push(-1); lastDesc.push(-1)
         }
         const isLink = !skip && name === 'a' && attrs.href !== undefined
@@ -162,6 +166,7 @@ export function extractText(html: string): Extracted {
       if (skip) skipDepth += isVoid ? 0 : 1
       if (name === 'pre' && !skip) preDepth++
       if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(PARAGRAPH_TAGS.has(name) ? 2 : 1)
+      if (!skip && name === 'br' && block >= 0) brs[block]++
       if (!skip && name === 'li') push('- ')
       if (!skip && (name === 'td' || name === 'th')) push(' ')
     },
@@ -241,7 +246,7 @@ export function extractText(html: string): Extracted {
     if (segEnd[i] < 0) segEnd[i] = segs.length
     if (lastDesc[i] < 0) lastDesc[i] = n - 1
   }
-  const parsed = { n, parent, tagOf, clsOf, idOf, own, commas, chars, link, mathN, segStart, segEnd, lastDesc, segs, segNode }
+  const parsed = { n, parent, tagOf, clsOf, idOf, own, commas, brs, chars, link, mathN, segStart, segEnd, lastDesc, segs, segNode }
   let text = normalizeText(selectContent(parsed, false))
   // Little text left: try again without class-name furniture (as Readability retries with its flags off).
   if (text.length < 250) {
@@ -282,6 +287,7 @@ interface Parsed {
   idOf: string[]
   own: number[]
   commas: number[]
+  brs: number[]
   chars: number[]
   link: number[]
   mathN: number[]
@@ -292,6 +298,7 @@ interface Parsed {
   segNode: number[]
 }
 
+const NEVER_FURNITURE = new Set(['body', 'html', 'main', 'article', ...HEADINGS])
 const LINK_LIST_TAGS = new Set(['ul', 'ol', 'dl', 'div', 'section', 'table', 'header', 'menu'])
 const classWeight = (cls: string, id: string): number =>
   (cls ? (NEGATIVE.test(cls) ? -25 : 0) + (POSITIVE.test(cls) ? 25 : 0) : 0) + (id ? (NEGATIVE.test(id) ? -25 : 0) + (POSITIVE.test(id) ? 25 : 0) : 0)
@@ -322,14 +329,17 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   // furniture, unless it is comments.
   const boiler = new Uint8Array(n)
   const inBoiler = new Uint8Array(n)
-  for (let i = 0; i < n; i++) {
-    const tag = tagOf[i]
+  const namesOf = (i: number): string => {
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     // An id of four or more words is a slug of a heading ("sharing-with-multiple-developers"), not a role.
     const id = d.idOf[i] && d.idOf[i].split(/[-_]+/).length < 4 ? d.idOf[i] : ''
-    const names = d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '') : ''
-    const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || (names !== '' && tag !== 'body' && tag !== 'html' && tag !== 'main' && tag !== 'article' && !HEADINGS.has(tag) &&
-      BOILERPLATE.test(names))
+    return d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '') : ''
+  }
+  const namedFurniture = (i: number, names: string): boolean => names !== '' && !NEVER_FURNITURE.has(tagOf[i]) && (BOILERPLATE.test(names) || WIDGET.test(names))
+  for (let i = 0; i < n; i++) {
+    const tag = tagOf[i]
+    const names = namesOf(i)
+    const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || namedFurniture(i, names)
     if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
   }
@@ -348,7 +358,11 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   for (let i = 0; i < n; i++) {
     // Table cells count only when they hold prose: a data table's many short cells must not outscore the article.
     if (d.own[i] < ((tagOf[i] === 'td' || tagOf[i] === 'th') ? 80 : 25) || inBoiler[i] || UNSCORED.has(tagOf[i])) continue
-    const cs = 2 + d.commas[i] + Math.min(Math.floor(d.own[i] / 100), 3)
+    if (parent[i] >= 0 && tagOf[parent[i]] === 'li') continue
+    // Commas count clauses of prose; in a block of short lines broken by <br> (a list of names and places,
+    // an address) they separate fields, and such a block scores like one plain paragraph.
+    const lineList = d.brs[i] >= 5 && d.own[i] / (d.brs[i] + 1) < 40
+    const cs = 2 + (lineList ? 0 : d.commas[i]) + Math.min(Math.floor(d.own[i] / 100), 3)
     for (let a = parent[i], level = 0; a >= 0 && level < 5; a = parent[a], level++) {
       if (!cand[a]) {
         cand[a] = 1
