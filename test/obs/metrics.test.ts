@@ -9,17 +9,7 @@ import { createLogger, formatLine, setSink } from '../../src/obs/log.ts'
 import { metricsPort } from '../../src/obs/metrics.ts'
 import { spawnWorker, type SpawnedWorker } from '../../src/train/worker.ts'
 import { runCli, startCli } from '../helpers.ts'
-
-/** Parses Prometheus text: `name{labels}` -> value. */
-export function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue
-    const i = line.lastIndexOf(' ')
-    out.set(line.slice(0, i), Number(line.slice(i + 1)))
-  }
-  return out
-}
+import { parseMetrics } from './prom.ts'
 
 async function scrape(port: number): Promise<Map<string, number>> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`)
