@@ -388,6 +388,59 @@ func checkWorkload(o *object, ix index, sel *metav1.LabelSelector, tpl *corev1.P
 		}
 	}
 	checkPodSpec(o, ix, "spec.template.spec", &tpl.Spec, needProbes)
+	checkMetrics(o, tpl)
+}
+
+// checkMetrics: a pod template annotated for Prometheus (prometheus.io/scrape: "true") names a numeric
+// prometheus.io/port that one of its containers declares and serves (--metrics-port with the same number),
+// and a container started with --metrics-port declares that containerPort and is annotated for scraping.
+func checkMetrics(o *object, tpl *corev1.PodTemplateSpec) {
+	ann := tpl.Annotations
+	scrape := ann["prometheus.io/scrape"] == "true"
+	var annPort int32
+	if scrape {
+		if _, err := fmt.Sscanf(ann["prometheus.io/port"], "%d", &annPort); err != nil || annPort < 1 || annPort > 65535 {
+			o.fail("spec.template.metadata.annotations: prometheus.io/scrape is true but prometheus.io/port %q is not a port number", ann["prometheus.io/port"])
+			return
+		}
+	}
+	served := false
+	for i := range tpl.Spec.Containers {
+		c := &tpl.Spec.Containers[i]
+		args := append(append([]string{}, c.Command...), c.Args...)
+		for j, a := range args {
+			val := ""
+			if a == "--metrics-port" && j+1 < len(args) {
+				val = args[j+1]
+			} else if strings.HasPrefix(a, "--metrics-port=") {
+				val = strings.TrimPrefix(a, "--metrics-port=")
+			} else {
+				continue
+			}
+			var port int32
+			if _, err := fmt.Sscanf(val, "%d", &port); err != nil {
+				o.fail("container %q: --metrics-port %q is not a number", c.Name, val)
+				continue
+			}
+			declared := false
+			for _, cp := range c.Ports {
+				declared = declared || cp.ContainerPort == port
+			}
+			if !declared {
+				o.fail("container %q: serves metrics on --metrics-port %d but declares no such containerPort", c.Name, port)
+			}
+			if !scrape {
+				o.fail("container %q: serves metrics on %d but the pod template has no prometheus.io/scrape: \"true\" annotation", c.Name, port)
+			} else if port != annPort {
+				o.fail("container %q: serves metrics on %d but prometheus.io/port is %d", c.Name, port, annPort)
+			} else {
+				served = true
+			}
+		}
+	}
+	if scrape && !served {
+		o.fail("spec.template.metadata.annotations: prometheus.io/port %d is not served by any container (--metrics-port)", annPort)
+	}
 }
 
 func checkPodSpec(o *object, ix index, path string, spec *corev1.PodSpec, needProbes bool) {

@@ -110,6 +110,22 @@ describe('k8s-check', () => {
     expect(res.out).toMatch(/^FAIL +overlays\/dev +Secret dsmath\/dsmath-s3-\w+ .*\n +error: a Secret with values is in the manifests/m)
   })
 
+  it("fails when the Prometheus annotation's port is not the port the metrics are served on", async () => {
+    const root = await brokenCopy('base/registry.yaml', 'prometheus.io/port: "9464"', 'prometheus.io/port: "9465"')
+    const res = await check(root)
+    expect(res.code).toBe(1)
+    for (const overlay of ['dev', 'prod']) {
+      expect(res.out).toMatch(new RegExp(`^FAIL +overlays/${overlay} +StatefulSet dsmath/dsmath-registry +base/registry\\.yaml\\n +error: container "registry": serves metrics on 9464 but prometheus.io/port is 9465\\n +error: spec.template.metadata.annotations: prometheus.io/port 9465 is not served by any container`, 'm'))
+    }
+  })
+
+  it('fails when a container serves metrics on a port it does not declare', async () => {
+    const root = await brokenCopy('base/torch-worker.yaml', '            - name: metrics\n              containerPort: 9464\n              protocol: TCP\n', '')
+    const res = await check(root)
+    expect(res.code).toBe(1)
+    expect(res.out).toMatch(/^FAIL +overlays\/dev +Deployment dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: container "torch-worker": serves metrics on --metrics-port 9464 but declares no such containerPort$/m)
+  })
+
   it('fails when a kustomization does not render', async () => {
     const root = await brokenCopy('overlays/prod/kustomization.yaml', '  - path: torch-worker-gpu.yaml', '  - path: torch-worker-gpu-missing.yaml')
     const res = await check(root)
