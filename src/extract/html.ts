@@ -333,7 +333,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     // An id of four or more words is a slug of a heading ("sharing-with-multiple-developers"), not a role.
     const id = d.idOf[i] && d.idOf[i].split(/[-_]+/).length < 4 ? d.idOf[i] : ''
-    return d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '') : ''
+    return d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '').replace(/([a-z])([A-Z])/g, '$1-$2') : ''
   }
   const namedFurniture = (i: number, names: string): boolean => names !== '' && !NEVER_FURNITURE.has(tagOf[i]) && (BOILERPLATE.test(names) || WIDGET.test(names))
   for (let i = 0; i < n; i++) {
