@@ -48,6 +48,89 @@ export function evalProblem(index: number): ArithmeticProblem {
   return arithmeticProblem(EVAL_SEED, index, 2 + (index % 2))
 }
 
+// -- datasets: the generator (chain-of-thought, program-of-thought or tool-integrated solutions) and files --
+
+export type SftFormatName = 'cot' | 'pot' | 'tool'
+export const GENERATED_SFT = 'generated:arithmetic'
+
+export interface SftDatasetSpec {
+  /** generated:arithmetic, or a JSON-lines file of {"question","response"}, GSM8K rows {"question","answer"
+   * ending "#### N"} or MATH rows {"problem","solution"}. */
+  uri: string
+  format: SftFormatName
+  /** Relative weight among the datasets (> 0). */
+  weight: number
+  /** Use only the first N examples of a file (0: all). */
+  maxExamples: number
+}
+
+export interface SftExample { prompt: string; response: string }
+
+/** The prompt of a format; a template's {question} is replaced by the question instead when given. */
+export function promptOf(format: SftFormatName, question: string, template?: string): string {
+  if (template) return template.split('{question}').join(question)
+  return format === 'pot' ? potPrompt(question) : format === 'tool' ? toolPrompt(question) : cotPrompt(question)
+}
+
+/** A generated problem's response in each format: worked solution; program; program, its output, answer. */
+export function generatedResponse(p: ArithmeticProblem, format: SftFormatName): string {
+  if (format === 'pot') return '```python\n' + p.program + '\n```'
+  if (format === 'tool') return '```python\n' + p.program + '\n```\n```output\n' + p.answer + '\n```\nThe answer is \\boxed{' + p.answer + '}.'
+  return p.solution
+}
+
+/** A file row as (question, response): GSM8K's calculator annotations dropped and "#### N" made a boxed answer. */
+export function rowExample(row: Record<string, unknown>): { question: string; response: string } | null {
+  if (typeof row.question === 'string' && typeof row.response === 'string') return { question: row.question, response: row.response }
+  if (typeof row.question === 'string' && typeof row.answer === 'string' && row.answer.includes('####')) {
+    const [work, final] = row.answer.split('####')
+    const steps = work!.replace(/<<[^>]*>>/g, '').trim()
+    return { question: row.question, response: `${steps}\nThe answer is \\boxed{${final!.trim().replace(/,/g, '')}}.` }
+  }
+  if (typeof row.problem === 'string' && typeof row.solution === 'string') return { question: row.problem, response: row.solution }
+  return null
+}
+
+export async function readSftFile(path: string, maxExamples = 0): Promise<{ question: string; response: string }[]> {
+  const text = await readFile(path, 'utf8').catch(() => { throw new Error(`cannot read ${path}`) })
+  const out: { question: string; response: string }[] = []
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue
+    let row: Record<string, unknown>
+    try { row = JSON.parse(line) as Record<string, unknown> } catch { throw new Error(`${path}:${i + 1}: not JSON`) }
+    const ex = rowExample(row)
+    if (!ex) throw new Error(`${path}:${i + 1}: needs {"question","response"}, GSM8K's {"question","answer"} or MATH's {"problem","solution"}`)
+    out.push(ex)
+    if (maxExamples > 0 && out.length >= maxExamples) break
+  }
+  if (!out.length) throw new Error(`${path}: no examples`)
+  return out
+}
+
+/**
+ * Example i of a weighted mixture of datasets: the dataset is chosen by a hash of i against the cumulative
+ * weights (so i alone fixes the example), then the generator's problem i or the file's row i mod its size.
+ */
+export async function sftExampleSource(specs: readonly SftDatasetSpec[], promptTemplate?: string): Promise<(i: number) => SftExample> {
+  const rows = await Promise.all(specs.map((s) => (s.uri === GENERATED_SFT ? Promise.resolve(null) : readSftFile(s.uri, s.maxExamples))))
+  const total = specs.reduce((a, s) => a + s.weight, 0)
+  const cum: number[] = []
+  let acc = 0
+  for (const s of specs) { acc += s.weight / total; cum.push(acc) }
+  return (i) => {
+    const u = specs.length === 1 ? 0 : mix32(i ^ 0x2545f491) / 2 ** 32
+    let d = cum.findIndex((c) => u < c)
+    if (d < 0) d = specs.length - 1
+    const spec = specs[d]!, file = rows[d]
+    if (!file) {
+      const p = sftProblem(spec.maxExamples > 0 ? i % spec.maxExamples : i)
+      return { prompt: promptOf(spec.format, p.question, promptTemplate), response: generatedResponse(p, spec.format) }
+    }
+    const ex = file[i % file.length]!
+    return { prompt: promptOf(spec.format, ex.question, promptTemplate), response: ex.response }
+  }
+}
+
 export interface Encoder { encode(text: string): number[] }
 
 export interface EncodedExample { tokens: number[]; mask: boolean[] }
@@ -156,6 +239,14 @@ export interface SftRunConfig {
   lr: number
   warmup: number
   seed: number
+  /** Default: the generator's chain-of-thought examples. */
+  datasets?: SftDatasetSpec[]
+  /** {question} is replaced by the question; default: each format's own prompt. */
+  promptTemplate?: string
+  /** LR schedule kind (default multi_step, as pretraining; the paper's SFT uses constant). */
+  schedule?: 'multi_step' | 'constant' | 'cosine'
+  /** Save a checkpoint every N steps as well as at the end (0: only at the end). */
+  checkpointEvery?: number
 }
 
 export interface SftSummary {
@@ -164,7 +255,11 @@ export interface SftSummary {
   tokenizer: string; metrics: string; plot: string; wall_sec: number
 }
 
-export interface SftHooks { onStep?(m: StepMetrics & { response_tokens: number }): void; shouldStop?(): boolean }
+export interface SftHooks {
+  onStep?(m: StepMetrics & { response_tokens: number }): void
+  onCheckpoint?(c: { path: string; step: number; tokens: number; loss: number; created_at: string }): void | Promise<void>
+  shouldStop?(): boolean
+}
 
 export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHooks = {}): Promise<SftSummary> {
   const t0 = performance.now()
@@ -175,12 +270,13 @@ export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHook
   const loaded = await callWorker<{ path: string }, { step: number; model?: { max_seq_len: number } }>(conn, 'loadCheckpoint', { path: cfg.checkpoint }, 300_000)
   const maxSeq = loaded.model?.max_seq_len ?? 0
   if (maxSeq && maxSeq < cfg.seqLen) throw new Error(`--seq-len ${cfg.seqLen} exceeds the checkpoint's max_seq_len ${maxSeq} (pretrain with --seq-len >= ${cfg.seqLen})`)
+  const source = await sftExampleSource(cfg.datasets ?? [{ uri: GENERATED_SFT, format: 'cot', weight: 1, maxExamples: 0 }], cfg.promptTemplate)
   const cache = new Map<number, EncodedExample>()
   const example = (i: number): EncodedExample => {
     let e = cache.get(i)
     if (!e) {
-      const p = sftProblem(i)
-      e = encodeExample(tokenizer, eosId, cotPrompt(p.question), p.solution)
+      const x = source(i)
+      e = encodeExample(tokenizer, eosId, x.prompt, x.response)
       if (cache.size > 50_000) cache.clear()
       cache.set(i, e)
     }
@@ -188,7 +284,7 @@ export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHook
   }
   const packer = new SftPacker(example, cfg.seqLen, mix32(cfg.seed))
   const schedule = {
-    kind: 'multi_step' as const, peakLr: cfg.lr, warmupSteps: Math.min(cfg.warmup, cfg.steps), totalSteps: cfg.steps,
+    kind: cfg.schedule ?? 'multi_step' as const, peakLr: cfg.lr, warmupSteps: Math.min(cfg.warmup, cfg.steps), totalSteps: cfg.steps,
     decayAt: [...PAPER_DECAY_AT], decayFactors: [...PAPER_DECAY_FACTORS], minLrRatio: 0,
   }
   const metricsPath = join(cfg.outDir, 'metrics.jsonl')
@@ -218,12 +314,18 @@ export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHook
     history.push(m)
     await appendFile(metricsPath, JSON.stringify(m) + '\n')
     hooks.onStep?.(m)
+    if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0 && step < cfg.steps) await save(step)
   }
-  const checkpoint = stepDir(cfg.outDir, step)
-  await callWorker(conn, 'saveCheckpoint', {
-    path: checkpoint,
-    client_state_json: JSON.stringify({ kind: 'dsmath.sft', step, init_checkpoint: cfg.checkpoint, total_tokens: tokens, loss: last, created_at: new Date().toISOString() }),
-  }, 300_000)
+  async function save(at: number): Promise<string> {
+    const path = stepDir(cfg.outDir, at)
+    const created_at = new Date().toISOString()
+    await callWorker(conn, 'saveCheckpoint', {
+      path, client_state_json: JSON.stringify({ kind: 'dsmath.sft', step: at, init_checkpoint: cfg.checkpoint, total_tokens: tokens, loss: last, created_at }),
+    }, 300_000)
+    await hooks.onCheckpoint?.({ path, step: at, tokens, loss: last ?? 0, created_at })
+    return path
+  }
+  const checkpoint = await save(step)
   await writeFile(plotPath, plotMetrics(history, `dsmath sft: ${cfg.outDir}`))
   return {
     steps: step, first_loss: first, last_loss: last, tokens, response_tokens: respTokens,
