@@ -6,13 +6,16 @@ import { generatedProblems, readProblems, runEval, type EvalProblem } from './ev
 import { ConfigError, resolvePretrainJob } from './job.ts'
 import { runPretrain } from './pretrain.ts'
 import { ProgressBar } from './progress.ts'
-import { checkpointTokenizerPath, loadTokenizer, runSft } from './sft.ts'
+import * as grpc from '@grpc/grpc-js'
+import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
+import { checkpointTokenizerPath, GENERATED_SFT, loadTokenizer, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
 import { spawnWorker, WorkerConn } from './worker.ts'
 
 const SFT_USAGE = `
 dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
                  [--lr X] [--warmup W] [--seed S] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
-                 [--pretrain-steps N] [--d-model D] [--layers N] [--heads H]
+                 [--pretrain-steps N] [--d-model D] [--layers N] [--heads H] [--format cot|pot|tool]...
+dsmath train sft --service HOST:PORT --checkpoint C [--job-id ID] [the same training flags]
 Supervised fine-tuning (stage 2 of DeepSeekMath) on chain-of-thought examples from the arithmetic generator
 (its own seed, kept apart from pretraining and from the held-out evaluation problems): prompt = the problem
 and "Please reason step by step, and put your final answer within \\boxed{}.", response = the worked
@@ -22,7 +25,20 @@ tokens only (loss_mask).
                      used unless --tokenizer is given. Without it, a short pretrain runs first into DIR/pretrain
                      (--pretrain-steps, default 100, with --seq-len L and the model flags)
   --out DIR          checkpoint, tokenizer.json, metrics.jsonl, loss.svg (default out/sft/<time>)
+  --format F         the generator's examples as cot (worked solutions, default), pot (a Python program
+                     that prints the answer) or tool (program, its output, boxed answer); repeat to mix
+  --data FILE        also JSON-lines examples: {"question","response"}, GSM8K or MATH rows (repeatable)
+  --service H:P      submit to an SftService (dsmath sft serve) and follow its status stream
 Defaults: --steps 500 (the paper's) --seq-len 256 --batch 8 --lr 1e-3 --warmup 10.
+`
+
+const SERVE_USAGE = `
+dsmath sft serve [--host H] [--port P] [--state DIR] [--worker-threads T]
+Serves dsmath.v1.SftService over gRPC (health checking and reflection included): jobs fine-tune a pretrain
+checkpoint (common.init_checkpoint) through the worker named in their config or one the service starts.
+Job configs and statuses live under --state (default .dsmath/sft). Set DSMATH_AUTH_TOKEN to require a
+bearer token.
+  --port P          default 50062
 `
 
 const EVAL_USAGE = `
@@ -70,10 +86,18 @@ export async function trainSft(argv: string[]): Promise<number> {
     out: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     warmup: { type: 'string' }, seed: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' },
     worker: { type: 'string' }, 'pretrain-steps': { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' },
-    heads: { type: 'string' },
+    heads: { type: 'string' }, format: { type: 'string', multiple: true }, data: { type: 'string', multiple: true },
+    service: { type: 'string' }, 'job-id': { type: 'string' },
   }, SFT_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-  if (!values.local) throw new UsageError('dsmath train sft: only --local is implemented (the SftService is not)')
+  if (!values.local && !values.service) throw new UsageError('dsmath train sft: give --local or --service HOST:PORT')
+  const formats = ((values.format as string[] | undefined) ?? ['cot'])
+  for (const f of formats) if (f !== 'cot' && f !== 'pot' && f !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${f}'`)
+  const datasets: SftDatasetSpec[] = [
+    ...formats.map((f) => ({ uri: GENERATED_SFT, format: f as SftFormatName, weight: 1, maxExamples: 0 })),
+    ...((values.data as string[] | undefined) ?? []).map((uri) => ({ uri, format: 'cot' as const, weight: 1, maxExamples: 0 })),
+  ]
+  if (values.service) return sftRemote(values, datasets)
   const outDir = (values.out as string | undefined) ?? join('out', 'sft', stamp())
   const steps = intFlag(values, 'steps', 500, 1)
   const seqLen = intFlag(values, 'seq-len', 256, 8)
@@ -110,7 +134,7 @@ export async function trainSft(argv: string[]): Promise<number> {
     process.once('SIGINT', onSignal)
     let s
     try {
-      s = await runSft({ checkpoint, tokenizer, outDir, steps, seqLen, batchSize, lr, warmup, seed }, conn, {
+      s = await runSft({ checkpoint, tokenizer, outDir, steps, seqLen, batchSize, lr, warmup, seed, datasets }, conn, {
         onStep: (m) => bar.update(m.step, `loss ${m.loss.toFixed(3)} lr ${m.lr.toExponential(2)} ${Math.round(m.tokens_per_sec)} tok/s`),
         shouldStop: () => stop.requested,
       })
@@ -166,4 +190,79 @@ export async function trainEval(argv: string[]): Promise<number> {
     else log(`eval: greedy accuracy ${(100 * s.accuracy).toFixed(1)}% (${s.correct}/${s.n})${k ? `, maj@${k} ${(100 * s.maj_at_k!).toFixed(1)}%, pass@${k} ${(100 * s.pass_at_k!).toFixed(1)}%` : ''}`)
     return 0
   })
+}
+
+const FORMAT_ENUM: Record<SftFormatName, SftFormat> = {
+  cot: SftFormat.SFT_FORMAT_CHAIN_OF_THOUGHT, pot: SftFormat.SFT_FORMAT_PROGRAM_OF_THOUGHT, tool: SftFormat.SFT_FORMAT_TOOL_INTEGRATED,
+}
+
+/** dsmath train sft --service: submit an SftJobConfig built from the flags and follow the status stream. */
+async function sftRemote(values: Record<string, unknown>, datasets: SftDatasetSpec[]): Promise<number> {
+  const address = String(values.service)
+  const checkpoint = values.checkpoint as string | undefined
+  if (!checkpoint) throw new UsageError('--service needs --checkpoint (a pretrain checkpoint on the service\'s filesystem)')
+  const token = process.env.DSMATH_AUTH_TOKEN || undefined
+  const md = (): grpc.Metadata => { const m = new grpc.Metadata(); if (token) m.set('authorization', `Bearer ${token}`); return m }
+  const client = new SftServiceClient(address, grpc.credentials.createInsecure())
+  try {
+    const config = {
+      common: {
+        workers: { addresses: values.worker ? [String(values.worker)] : [], auth_token: '', step_deadline_ms: 0 }, model: undefined,
+        init_checkpoint: checkpoint, optimizer: undefined,
+        lr_schedule: { kind: LrSchedule_Kind.KIND_MULTI_STEP, peak_lr: numFlag(values, 'lr', 1e-3), warmup_steps: intFlag(values, 'warmup', 10, 0), decay_at: [], decay_factors: [], min_lr_ratio: 0 },
+        batch_size: intFlag(values, 'batch', 8, 1), seq_len: intFlag(values, 'seq-len', 256, 8), total_steps: intFlag(values, 'steps', 500, 1),
+        checkpoint_dir: (values.out as string | undefined) ?? '', checkpoint_every: 0, seed: intFlag(values, 'seed', 1), tokenizer: (values.tokenizer as string | undefined) ?? '',
+      },
+      datasets: datasets.map((d) => ({ uri: d.uri, format: FORMAT_ENUM[d.format], weight: d.weight, max_examples: d.maxExamples })),
+      prompt_template: '',
+    }
+    const submitted = await new Promise<JobStatus>((resolve, reject) => client.submitJob(
+      { config, job_id: (values['job-id'] as string | undefined) ?? '' }, md(), { deadline: Date.now() + 60_000 },
+      (e, r) => (e ? reject(new Error(`${address}: ${e.details || e.message}`)) : resolve(r.status!)),
+    ))
+    log(`sft: job ${submitted.job_id} submitted to ${address}`)
+    const bar = new ProgressBar(Number(submitted.total_steps), 'sft')
+    const final = await new Promise<JobStatus>((resolve, reject) => {
+      let last = submitted
+      const stream = client.streamStatus({ job_id: submitted.job_id }, md())
+      stream.on('data', (r: SftServiceStreamStatusResponse) => {
+        last = r.status!
+        if (last.step > 0) bar.update(Number(last.step), `loss ${last.loss.toFixed(3)} lr ${last.learning_rate.toExponential(2)} ${Math.round(last.tokens_per_second)} tok/s`)
+      })
+      stream.on('error', (e: grpc.ServiceError) => reject(new Error(`${address}: ${e.details || e.message}`)))
+      stream.on('end', () => resolve(last))
+    })
+    bar.done()
+    const out = {
+      job_id: final.job_id, state: JobState[final.state], steps: Number(final.step), first_loss: final.metrics.first_loss ?? null, last_loss: final.loss,
+      tokens: Number(final.tokens), response_tokens: final.metrics.response_tokens ?? 0,
+      tokens_per_sec: Math.round(final.metrics.mean_tokens_per_second ?? final.tokens_per_second), checkpoint: final.last_checkpoint, message: final.message,
+    }
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
+    else log(`sft: job ${out.job_id} ${out.state}: ${out.steps} steps, loss ${out.first_loss?.toFixed(3)} -> ${out.last_loss.toFixed(3)}; checkpoint ${out.checkpoint}`)
+    return final.state === JobState.JOB_STATE_SUCCEEDED ? 0 : 1
+  } finally {
+    client.close()
+  }
+}
+
+export async function sftServe(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' },
+  }, SERVE_USAGE)
+  const { startSftServer } = await import('../../services/sft/server.ts')
+  const host = (values.host as string | undefined) ?? '127.0.0.1'
+  const server = await startSftServer({
+    host, port: intFlag(values, 'port', 50062), stateDir: (values.state as string | undefined) ?? '.dsmath/sft',
+    authToken: process.env.DSMATH_AUTH_TOKEN || undefined, workerThreads: intFlag(values, 'worker-threads', 0),
+    log: (msg, fields) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), service: 'sft', msg, ...fields }) + '\n'),
+  })
+  log(`sft service listening on ${host}:${server.port}`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  log('sft service stopping: running jobs stop after a checkpoint')
+  await server.close()
+  return 0
 }

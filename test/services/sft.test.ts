@@ -14,6 +14,7 @@ import { GENERATED_ARITHMETIC } from '../../src/train/data.ts'
 import { runPretrain } from '../../src/train/pretrain.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 import { startSftServer, type RunningSftServer } from '../../services/sft/server.ts'
+import { runCli } from '../helpers.ts'
 
 const md = (token?: string): grpc.Metadata => { const m = new grpc.Metadata(); if (token) m.set('authorization', `Bearer ${token}`); return m }
 
@@ -113,6 +114,15 @@ describe('SftService over gRPC', () => {
     const last = (await follow(client, 'sft-mix')).at(-1)!
     expect(JobState[last.state], last.message).toBe('JOB_STATE_SUCCEEDED')
     expect(last.step).toBe(3)
+  }, 120_000)
+
+  it('dsmath train sft --service submits and follows a job', async () => {
+    const r = await runCli(['train', 'sft', '--service', `127.0.0.1:${server.port}`, '--checkpoint', init, '--steps', '3', '--batch', '2', '--seq-len', '256', '--worker', worker.address, '--format', 'tool', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out).toMatchObject({ state: 'JOB_STATE_SUCCEEDED', steps: 3 })
+    expect(out.checkpoint).toMatch(/step-000003$/)
+    expect(out.response_tokens).toBeGreaterThan(0)
   }, 120_000)
 
   it('Cancel stops a running job after a checkpoint', async () => {
