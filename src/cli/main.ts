@@ -26,6 +26,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   train pretrain    continued pretraining through the PyTorch worker (--local, or submit to the service)
   train sft         supervised fine-tuning on chain-of-thought examples, loss on response tokens (--local)
   train eval        greedy accuracy (and maj@k, pass@k) of a checkpoint on a problem file or generated problems
+  train grpo|rft|online-rft  RL from an SFT checkpoint (GRPO: rule, ORM or PRM rewards; iterative RL with --iterations)
+  reward train-orm|train-prm|score  outcome / process reward models through the worker, and scoring with them
   pretrain serve    gRPC PretrainService: jobs fed by dsmath.shards events, checkpoints, status streams
   sft serve         gRPC SftService: fine-tuning jobs from a pretrain checkpoint, status streams, checkpoints
   demo              run the corpus job on the sample data in the repo
@@ -63,6 +65,12 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'train pretrain': async () => (await import('./train.ts')).trainPretrain,
   'train sft': async () => (await import('./train.ts')).trainSft,
   'train eval': async () => (await import('./train.ts')).trainEval,
+  'train grpo': async () => (await import('../rl/cli.ts')).rlCommand('grpo'),
+  'train rft': async () => (await import('../rl/cli.ts')).rlCommand('rft'),
+  'train online-rft': async () => (await import('../rl/cli.ts')).rlCommand('online-rft'),
+  'reward train-orm': async () => (await import('../rl/cli.ts')).rewardTrain('orm'),
+  'reward train-prm': async () => (await import('../rl/cli.ts')).rewardTrain('prm'),
+  'reward score': async () => (await import('../rl/cli.ts')).rewardScore,
   'pretrain serve': async () => (await import('./train.ts')).pretrainServe,
   'sft serve': async () => (await import('../train/sft-cli.ts')).sftServe,
 }
