@@ -20,7 +20,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ModelConfig, OptimizerConfig } from "./worker.js";
+import {
+  LossAggregation,
+  lossAggregationFromJSON,
+  lossAggregationToJSON,
+  ModelConfig,
+  OptimizerConfig,
+} from "./worker.js";
 
 export const protobufPackage = "dsmath.v1";
 
@@ -435,6 +441,45 @@ export interface RewardJobConfig {
   data: string[];
   /** Token that marks the end of a step for process supervision. */
   step_separator: string;
+  /**
+   * For "generated:arithmetic": questions, solutions sampled per question from common.init_checkpoint, and
+   * (process) completions sampled from each step for its Math-Shepherd label; 0: 40, 4, 4.
+   */
+  questions: number;
+  samples_per_question: number;
+  completions_per_step: number;
+  /** Process labels: hard (some completion from the step is correct) instead of soft (the share that is). */
+  hard_labels: boolean;
+}
+
+export interface RewardItem {
+  question: string;
+  response: string;
+  /** The reference answer (rule rewards only). */
+  reference: string;
+}
+
+export interface RewardServiceScoreRequest {
+  /** REWARD_KIND_UNSPECIFIED: the rule grader (needs reference); OUTCOME / PROCESS: the reward model. */
+  kind: RewardKind;
+  /** A reward model written by a RewardService job (its reward-model directory); required for OUTCOME/PROCESS. */
+  reward_checkpoint: string;
+  items: RewardItem[];
+  /** The worker that loads the reward model; empty: one the service starts. */
+  workers: WorkerPool | undefined;
+}
+
+export interface RewardScore {
+  /** Rule: 1 or 0; ORM: the score at the last token; PRM: the score of the last step. */
+  score: number;
+  /** PRM: one per step (a step ends at a line break), in order. */
+  step_scores: number[];
+  /** Rule only: the extracted answer. */
+  answer: string;
+}
+
+export interface RewardServiceScoreResponse {
+  scores: RewardScore[];
 }
 
 export interface RewardServiceSubmitJobRequest {
@@ -494,6 +539,17 @@ export interface GrpoJobConfig {
   top_p: number;
   /** Iterative RL: retrain the reward model on policy samples every this many steps (0: never). */
   reward_refresh_every: number;
+  /** Drop groups whose rewards are all equal (dynamic sampling). */
+  dynamic_sampling: boolean;
+  aggregation: LossAggregation;
+  /** Clip-higher: the upper clip range (0: clip_epsilon). */
+  clip_epsilon_high: number;
+  /** Iterative RL: the share of each reward-model training set replayed from earlier iterations (0: 0.1). */
+  replay_share: number;
+  /** "grpo" (default), "online-rft" or "rft": the same trainer, the unified paradigm's other methods. */
+  method: string;
+  /** Held-out generated problems evaluated (greedy) at the start and the end; 0: none. */
+  eval_problems: number;
 }
 
 export interface GrpoServiceSubmitJobRequest {
@@ -3356,7 +3412,16 @@ export const SftServiceListCheckpointsResponse: MessageFns<SftServiceListCheckpo
 };
 
 function createBaseRewardJobConfig(): RewardJobConfig {
-  return { common: undefined, kind: 0, data: [], step_separator: "" };
+  return {
+    common: undefined,
+    kind: 0,
+    data: [],
+    step_separator: "",
+    questions: 0,
+    samples_per_question: 0,
+    completions_per_step: 0,
+    hard_labels: false,
+  };
 }
 
 export const RewardJobConfig: MessageFns<RewardJobConfig> = {
@@ -3372,6 +3437,18 @@ export const RewardJobConfig: MessageFns<RewardJobConfig> = {
     }
     if (message.step_separator !== "") {
       writer.uint32(34).string(message.step_separator);
+    }
+    if (message.questions !== 0) {
+      writer.uint32(40).int32(message.questions);
+    }
+    if (message.samples_per_question !== 0) {
+      writer.uint32(48).int32(message.samples_per_question);
+    }
+    if (message.completions_per_step !== 0) {
+      writer.uint32(56).int32(message.completions_per_step);
+    }
+    if (message.hard_labels !== false) {
+      writer.uint32(64).bool(message.hard_labels);
     }
     return writer;
   },
@@ -3421,6 +3498,38 @@ export const RewardJobConfig: MessageFns<RewardJobConfig> = {
             message.step_separator = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.questions = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.samples_per_question = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.completions_per_step = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.hard_labels = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3443,6 +3552,22 @@ export const RewardJobConfig: MessageFns<RewardJobConfig> = {
         : isSet(object.step_separator)
         ? globalThis.String(object.step_separator)
         : "",
+      questions: isSet(object.questions) ? globalThis.Number(object.questions) : 0,
+      samples_per_question: isSet(object.samplesPerQuestion)
+        ? globalThis.Number(object.samplesPerQuestion)
+        : isSet(object.samples_per_question)
+        ? globalThis.Number(object.samples_per_question)
+        : 0,
+      completions_per_step: isSet(object.completionsPerStep)
+        ? globalThis.Number(object.completionsPerStep)
+        : isSet(object.completions_per_step)
+        ? globalThis.Number(object.completions_per_step)
+        : 0,
+      hard_labels: isSet(object.hardLabels)
+        ? globalThis.Boolean(object.hardLabels)
+        : isSet(object.hard_labels)
+        ? globalThis.Boolean(object.hard_labels)
+        : false,
     };
   },
 
@@ -3460,6 +3585,18 @@ export const RewardJobConfig: MessageFns<RewardJobConfig> = {
     if (message.step_separator !== "") {
       obj.stepSeparator = message.step_separator;
     }
+    if (message.questions !== 0) {
+      obj.questions = Math.round(message.questions);
+    }
+    if (message.samples_per_question !== 0) {
+      obj.samplesPerQuestion = Math.round(message.samples_per_question);
+    }
+    if (message.completions_per_step !== 0) {
+      obj.completionsPerStep = Math.round(message.completions_per_step);
+    }
+    if (message.hard_labels !== false) {
+      obj.hardLabels = message.hard_labels;
+    }
     return obj;
   },
 
@@ -3474,6 +3611,422 @@ export const RewardJobConfig: MessageFns<RewardJobConfig> = {
     message.kind = object.kind ?? 0;
     message.data = object.data?.map((e) => e) || [];
     message.step_separator = object.step_separator ?? "";
+    message.questions = object.questions ?? 0;
+    message.samples_per_question = object.samples_per_question ?? 0;
+    message.completions_per_step = object.completions_per_step ?? 0;
+    message.hard_labels = object.hard_labels ?? false;
+    return message;
+  },
+};
+
+function createBaseRewardItem(): RewardItem {
+  return { question: "", response: "", reference: "" };
+}
+
+export const RewardItem: MessageFns<RewardItem> = {
+  encode(message: RewardItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.question !== "") {
+      writer.uint32(10).string(message.question);
+    }
+    if (message.response !== "") {
+      writer.uint32(18).string(message.response);
+    }
+    if (message.reference !== "") {
+      writer.uint32(26).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.question = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.response = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardItem {
+    return {
+      question: isSet(object.question) ? globalThis.String(object.question) : "",
+      response: isSet(object.response) ? globalThis.String(object.response) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: RewardItem): unknown {
+    const obj: any = {};
+    if (message.question !== "") {
+      obj.question = message.question;
+    }
+    if (message.response !== "") {
+      obj.response = message.response;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardItem>, I>>(base?: I): RewardItem {
+    return RewardItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardItem>, I>>(object: I): RewardItem {
+    const message = createBaseRewardItem();
+    message.question = object.question ?? "";
+    message.response = object.response ?? "";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseRewardServiceScoreRequest(): RewardServiceScoreRequest {
+  return { kind: 0, reward_checkpoint: "", items: [], workers: undefined };
+}
+
+export const RewardServiceScoreRequest: MessageFns<RewardServiceScoreRequest> = {
+  encode(message: RewardServiceScoreRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.reward_checkpoint !== "") {
+      writer.uint32(18).string(message.reward_checkpoint);
+    }
+    for (const v of message.items) {
+      RewardItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.workers !== undefined) {
+      WorkerPool.encode(message.workers, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardServiceScoreRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardServiceScoreRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reward_checkpoint = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.items.push(RewardItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.workers = WorkerPool.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardServiceScoreRequest {
+    return {
+      kind: isSet(object.kind) ? rewardKindFromJSON(object.kind) : 0,
+      reward_checkpoint: isSet(object.rewardCheckpoint)
+        ? globalThis.String(object.rewardCheckpoint)
+        : isSet(object.reward_checkpoint)
+        ? globalThis.String(object.reward_checkpoint)
+        : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => RewardItem.fromJSON(e)) : [],
+      workers: isSet(object.workers) ? WorkerPool.fromJSON(object.workers) : undefined,
+    };
+  },
+
+  toJSON(message: RewardServiceScoreRequest): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = rewardKindToJSON(message.kind);
+    }
+    if (message.reward_checkpoint !== "") {
+      obj.rewardCheckpoint = message.reward_checkpoint;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => RewardItem.toJSON(e));
+    }
+    if (message.workers !== undefined) {
+      obj.workers = WorkerPool.toJSON(message.workers);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardServiceScoreRequest>, I>>(base?: I): RewardServiceScoreRequest {
+    return RewardServiceScoreRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardServiceScoreRequest>, I>>(object: I): RewardServiceScoreRequest {
+    const message = createBaseRewardServiceScoreRequest();
+    message.kind = object.kind ?? 0;
+    message.reward_checkpoint = object.reward_checkpoint ?? "";
+    message.items = object.items?.map((e) => RewardItem.fromPartial(e)) || [];
+    message.workers = (object.workers !== undefined && object.workers !== null)
+      ? WorkerPool.fromPartial(object.workers)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRewardScore(): RewardScore {
+  return { score: 0, step_scores: [], answer: "" };
+}
+
+export const RewardScore: MessageFns<RewardScore> = {
+  encode(message: RewardScore, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.score !== 0) {
+      writer.uint32(9).double(message.score);
+    }
+    if (message.step_scores.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.step_scores) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.answer !== "") {
+      writer.uint32(26).string(message.answer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardScore {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardScore();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag === 17) {
+              message.step_scores.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.step_scores.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.answer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardScore {
+    return {
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      step_scores: globalThis.Array.isArray(object?.stepScores)
+        ? object.stepScores.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.step_scores)
+        ? object.step_scores.map((e: any) => globalThis.Number(e))
+        : [],
+      answer: isSet(object.answer) ? globalThis.String(object.answer) : "",
+    };
+  },
+
+  toJSON(message: RewardScore): unknown {
+    const obj: any = {};
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.step_scores?.length) {
+      obj.stepScores = message.step_scores.map((e) => floatToJson(e));
+    }
+    if (message.answer !== "") {
+      obj.answer = message.answer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardScore>, I>>(base?: I): RewardScore {
+    return RewardScore.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardScore>, I>>(object: I): RewardScore {
+    const message = createBaseRewardScore();
+    message.score = object.score ?? 0;
+    message.step_scores = object.step_scores?.map((e) => e) || [];
+    message.answer = object.answer ?? "";
+    return message;
+  },
+};
+
+function createBaseRewardServiceScoreResponse(): RewardServiceScoreResponse {
+  return { scores: [] };
+}
+
+export const RewardServiceScoreResponse: MessageFns<RewardServiceScoreResponse> = {
+  encode(message: RewardServiceScoreResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.scores) {
+      RewardScore.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RewardServiceScoreResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRewardServiceScoreResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scores.push(RewardScore.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RewardServiceScoreResponse {
+    return {
+      scores: globalThis.Array.isArray(object?.scores) ? object.scores.map((e: any) => RewardScore.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RewardServiceScoreResponse): unknown {
+    const obj: any = {};
+    if (message.scores?.length) {
+      obj.scores = message.scores.map((e) => RewardScore.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RewardServiceScoreResponse>, I>>(base?: I): RewardServiceScoreResponse {
+    return RewardServiceScoreResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RewardServiceScoreResponse>, I>>(object: I): RewardServiceScoreResponse {
+    const message = createBaseRewardServiceScoreResponse();
+    message.scores = object.scores?.map((e) => RewardScore.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4100,6 +4653,12 @@ function createBaseGrpoJobConfig(): GrpoJobConfig {
     temperature: 0,
     top_p: 0,
     reward_refresh_every: 0,
+    dynamic_sampling: false,
+    aggregation: 0,
+    clip_epsilon_high: 0,
+    replay_share: 0,
+    method: "",
+    eval_problems: 0,
   };
 }
 
@@ -4140,6 +4699,24 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     }
     if (message.reward_refresh_every !== 0) {
       writer.uint32(96).int64(message.reward_refresh_every);
+    }
+    if (message.dynamic_sampling !== false) {
+      writer.uint32(104).bool(message.dynamic_sampling);
+    }
+    if (message.aggregation !== 0) {
+      writer.uint32(112).int32(message.aggregation);
+    }
+    if (message.clip_epsilon_high !== 0) {
+      writer.uint32(121).double(message.clip_epsilon_high);
+    }
+    if (message.replay_share !== 0) {
+      writer.uint32(129).double(message.replay_share);
+    }
+    if (message.method !== "") {
+      writer.uint32(138).string(message.method);
+    }
+    if (message.eval_problems !== 0) {
+      writer.uint32(144).int32(message.eval_problems);
     }
     return writer;
   },
@@ -4253,6 +4830,54 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
             message.reward_refresh_every = longToNumber(reader.int64());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.dynamic_sampling = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.aggregation = reader.int32() as any;
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.clip_epsilon_high = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.replay_share = reader.double();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.eval_problems = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4317,6 +4942,28 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
         : isSet(object.reward_refresh_every)
         ? globalThis.Number(object.reward_refresh_every)
         : 0,
+      dynamic_sampling: isSet(object.dynamicSampling)
+        ? globalThis.Boolean(object.dynamicSampling)
+        : isSet(object.dynamic_sampling)
+        ? globalThis.Boolean(object.dynamic_sampling)
+        : false,
+      aggregation: isSet(object.aggregation) ? lossAggregationFromJSON(object.aggregation) : 0,
+      clip_epsilon_high: isSet(object.clipEpsilonHigh)
+        ? globalThis.Number(object.clipEpsilonHigh)
+        : isSet(object.clip_epsilon_high)
+        ? globalThis.Number(object.clip_epsilon_high)
+        : 0,
+      replay_share: isSet(object.replayShare)
+        ? globalThis.Number(object.replayShare)
+        : isSet(object.replay_share)
+        ? globalThis.Number(object.replay_share)
+        : 0,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      eval_problems: isSet(object.evalProblems)
+        ? globalThis.Number(object.evalProblems)
+        : isSet(object.eval_problems)
+        ? globalThis.Number(object.eval_problems)
+        : 0,
     };
   },
 
@@ -4358,6 +5005,24 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     if (message.reward_refresh_every !== 0) {
       obj.rewardRefreshEvery = Math.round(message.reward_refresh_every);
     }
+    if (message.dynamic_sampling !== false) {
+      obj.dynamicSampling = message.dynamic_sampling;
+    }
+    if (message.aggregation !== 0) {
+      obj.aggregation = lossAggregationToJSON(message.aggregation);
+    }
+    if (message.clip_epsilon_high !== 0) {
+      obj.clipEpsilonHigh = floatToJson(message.clip_epsilon_high);
+    }
+    if (message.replay_share !== 0) {
+      obj.replayShare = floatToJson(message.replay_share);
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.eval_problems !== 0) {
+      obj.evalProblems = Math.round(message.eval_problems);
+    }
     return obj;
   },
 
@@ -4380,6 +5045,12 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     message.temperature = object.temperature ?? 0;
     message.top_p = object.top_p ?? 0;
     message.reward_refresh_every = object.reward_refresh_every ?? 0;
+    message.dynamic_sampling = object.dynamic_sampling ?? false;
+    message.aggregation = object.aggregation ?? 0;
+    message.clip_epsilon_high = object.clip_epsilon_high ?? 0;
+    message.replay_share = object.replay_share ?? 0;
+    message.method = object.method ?? "";
+    message.eval_problems = object.eval_problems ?? 0;
     return message;
   },
 };
@@ -5286,6 +5957,21 @@ export const RewardServiceService = {
     responseDeserialize: (value: Buffer): RewardServiceListCheckpointsResponse =>
       RewardServiceListCheckpointsResponse.decode(value),
   },
+  /**
+   * Rewards of responses: the rule grader's correctness, or a trained reward model's outcome (ORM) or
+   * per-step (PRM) scores.
+   */
+  score: {
+    path: "/dsmath.v1.RewardService/Score" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RewardServiceScoreRequest): Buffer =>
+      Buffer.from(RewardServiceScoreRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RewardServiceScoreRequest => RewardServiceScoreRequest.decode(value),
+    responseSerialize: (value: RewardServiceScoreResponse): Buffer =>
+      Buffer.from(RewardServiceScoreResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RewardServiceScoreResponse => RewardServiceScoreResponse.decode(value),
+  },
 } as const;
 
 export interface RewardServiceServer extends UntypedServiceImplementation {
@@ -5293,6 +5979,11 @@ export interface RewardServiceServer extends UntypedServiceImplementation {
   streamStatus: handleServerStreamingCall<RewardServiceStreamStatusRequest, RewardServiceStreamStatusResponse>;
   cancel: handleUnaryCall<RewardServiceCancelRequest, RewardServiceCancelResponse>;
   listCheckpoints: handleUnaryCall<RewardServiceListCheckpointsRequest, RewardServiceListCheckpointsResponse>;
+  /**
+   * Rewards of responses: the rule grader's correctness, or a trained reward model's outcome (ORM) or
+   * per-step (PRM) scores.
+   */
+  score: handleUnaryCall<RewardServiceScoreRequest, RewardServiceScoreResponse>;
 }
 
 export interface RewardServiceClient extends Client {
@@ -5349,6 +6040,25 @@ export interface RewardServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RewardServiceListCheckpointsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Rewards of responses: the rule grader's correctness, or a trained reward model's outcome (ORM) or
+   * per-step (PRM) scores.
+   */
+  score(
+    request: RewardServiceScoreRequest,
+    callback: (error: ServiceError | null, response: RewardServiceScoreResponse) => void,
+  ): ClientUnaryCall;
+  score(
+    request: RewardServiceScoreRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RewardServiceScoreResponse) => void,
+  ): ClientUnaryCall;
+  score(
+    request: RewardServiceScoreRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RewardServiceScoreResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -303,16 +303,62 @@ class SftServiceListCheckpointsResponse(_message.Message):
     def __init__(self, checkpoints: _Optional[_Iterable[_Union[Checkpoint, _Mapping]]] = ...) -> None: ...
 
 class RewardJobConfig(_message.Message):
-    __slots__ = ("common", "kind", "data", "step_separator")
+    __slots__ = ("common", "kind", "data", "step_separator", "questions", "samples_per_question", "completions_per_step", "hard_labels")
     COMMON_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     STEP_SEPARATOR_FIELD_NUMBER: _ClassVar[int]
+    QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_PER_QUESTION_FIELD_NUMBER: _ClassVar[int]
+    COMPLETIONS_PER_STEP_FIELD_NUMBER: _ClassVar[int]
+    HARD_LABELS_FIELD_NUMBER: _ClassVar[int]
     common: TrainingCommon
     kind: RewardKind
     data: _containers.RepeatedScalarFieldContainer[str]
     step_separator: str
-    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., kind: _Optional[_Union[RewardKind, str]] = ..., data: _Optional[_Iterable[str]] = ..., step_separator: _Optional[str] = ...) -> None: ...
+    questions: int
+    samples_per_question: int
+    completions_per_step: int
+    hard_labels: bool
+    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., kind: _Optional[_Union[RewardKind, str]] = ..., data: _Optional[_Iterable[str]] = ..., step_separator: _Optional[str] = ..., questions: _Optional[int] = ..., samples_per_question: _Optional[int] = ..., completions_per_step: _Optional[int] = ..., hard_labels: _Optional[bool] = ...) -> None: ...
+
+class RewardItem(_message.Message):
+    __slots__ = ("question", "response", "reference")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    response: str
+    reference: str
+    def __init__(self, question: _Optional[str] = ..., response: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class RewardServiceScoreRequest(_message.Message):
+    __slots__ = ("kind", "reward_checkpoint", "items", "workers")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REWARD_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    kind: RewardKind
+    reward_checkpoint: str
+    items: _containers.RepeatedCompositeFieldContainer[RewardItem]
+    workers: WorkerPool
+    def __init__(self, kind: _Optional[_Union[RewardKind, str]] = ..., reward_checkpoint: _Optional[str] = ..., items: _Optional[_Iterable[_Union[RewardItem, _Mapping]]] = ..., workers: _Optional[_Union[WorkerPool, _Mapping]] = ...) -> None: ...
+
+class RewardScore(_message.Message):
+    __slots__ = ("score", "step_scores", "answer")
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    STEP_SCORES_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    score: float
+    step_scores: _containers.RepeatedScalarFieldContainer[float]
+    answer: str
+    def __init__(self, score: _Optional[float] = ..., step_scores: _Optional[_Iterable[float]] = ..., answer: _Optional[str] = ...) -> None: ...
+
+class RewardServiceScoreResponse(_message.Message):
+    __slots__ = ("scores",)
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    scores: _containers.RepeatedCompositeFieldContainer[RewardScore]
+    def __init__(self, scores: _Optional[_Iterable[_Union[RewardScore, _Mapping]]] = ...) -> None: ...
 
 class RewardServiceSubmitJobRequest(_message.Message):
     __slots__ = ("config", "job_id")
@@ -365,7 +411,7 @@ class RewardServiceListCheckpointsResponse(_message.Message):
     def __init__(self, checkpoints: _Optional[_Iterable[_Union[Checkpoint, _Mapping]]] = ...) -> None: ...
 
 class GrpoJobConfig(_message.Message):
-    __slots__ = ("common", "questions", "reward_checkpoint", "reward_kind", "group_size", "kl_coef", "clip_epsilon", "updates_per_batch", "max_new_tokens", "temperature", "top_p", "reward_refresh_every")
+    __slots__ = ("common", "questions", "reward_checkpoint", "reward_kind", "group_size", "kl_coef", "clip_epsilon", "updates_per_batch", "max_new_tokens", "temperature", "top_p", "reward_refresh_every", "dynamic_sampling", "aggregation", "clip_epsilon_high", "replay_share", "method", "eval_problems")
     COMMON_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     REWARD_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
@@ -378,6 +424,12 @@ class GrpoJobConfig(_message.Message):
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     TOP_P_FIELD_NUMBER: _ClassVar[int]
     REWARD_REFRESH_EVERY_FIELD_NUMBER: _ClassVar[int]
+    DYNAMIC_SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATION_FIELD_NUMBER: _ClassVar[int]
+    CLIP_EPSILON_HIGH_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_SHARE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    EVAL_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
     common: TrainingCommon
     questions: _containers.RepeatedScalarFieldContainer[str]
     reward_checkpoint: str
@@ -390,7 +442,13 @@ class GrpoJobConfig(_message.Message):
     temperature: float
     top_p: float
     reward_refresh_every: int
-    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., questions: _Optional[_Iterable[str]] = ..., reward_checkpoint: _Optional[str] = ..., reward_kind: _Optional[_Union[RewardKind, str]] = ..., group_size: _Optional[int] = ..., kl_coef: _Optional[float] = ..., clip_epsilon: _Optional[float] = ..., updates_per_batch: _Optional[int] = ..., max_new_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., reward_refresh_every: _Optional[int] = ...) -> None: ...
+    dynamic_sampling: bool
+    aggregation: _worker_pb2.LossAggregation
+    clip_epsilon_high: float
+    replay_share: float
+    method: str
+    eval_problems: int
+    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., questions: _Optional[_Iterable[str]] = ..., reward_checkpoint: _Optional[str] = ..., reward_kind: _Optional[_Union[RewardKind, str]] = ..., group_size: _Optional[int] = ..., kl_coef: _Optional[float] = ..., clip_epsilon: _Optional[float] = ..., updates_per_batch: _Optional[int] = ..., max_new_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., reward_refresh_every: _Optional[int] = ..., dynamic_sampling: _Optional[bool] = ..., aggregation: _Optional[_Union[_worker_pb2.LossAggregation, str]] = ..., clip_epsilon_high: _Optional[float] = ..., replay_share: _Optional[float] = ..., method: _Optional[str] = ..., eval_problems: _Optional[int] = ...) -> None: ...
 
 class GrpoServiceSubmitJobRequest(_message.Message):
     __slots__ = ("config", "job_id")

@@ -481,6 +481,11 @@ class RewardServiceStub:
                 request_serializer=dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsRequest.SerializeToString,
                 response_deserializer=dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsResponse.FromString,
                 _registered_method=True)
+        self.Score = channel.unary_unary(
+                '/dsmath.v1.RewardService/Score',
+                request_serializer=dsmath_dot_v1_dot_training__pb2.RewardServiceScoreRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_training__pb2.RewardServiceScoreResponse.FromString,
+                _registered_method=True)
 
 
 class RewardServiceServicer:
@@ -511,6 +516,14 @@ class RewardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Score(self, request, context):
+        """Rewards of responses: the rule grader's correctness, or a trained reward model's outcome (ORM) or
+        per-step (PRM) scores.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RewardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -533,6 +546,11 @@ def add_RewardServiceServicer_to_server(servicer, server):
                     servicer.ListCheckpoints,
                     request_deserializer=dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsRequest.FromString,
                     response_serializer=dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsResponse.SerializeToString,
+            ),
+            'Score': grpc.unary_unary_rpc_method_handler(
+                    servicer.Score,
+                    request_deserializer=dsmath_dot_v1_dot_training__pb2.RewardServiceScoreRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_training__pb2.RewardServiceScoreResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -644,6 +662,33 @@ class RewardService:
             '/dsmath.v1.RewardService/ListCheckpoints',
             dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsRequest.SerializeToString,
             dsmath_dot_v1_dot_training__pb2.RewardServiceListCheckpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Score(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.RewardService/Score',
+            dsmath_dot_v1_dot_training__pb2.RewardServiceScoreRequest.SerializeToString,
+            dsmath_dot_v1_dot_training__pb2.RewardServiceScoreResponse.FromString,
             options,
             channel_credentials,
             insecure,
