@@ -429,6 +429,16 @@ function selectContent(d: Parsed, relaxed: boolean): string {
         roots = [...before, ...roots, ...after]
       }
     }
+    // Elsewhere in the page, prose blocks of the best candidate's class: a story that an advertisement or a
+    // layout row splits into two "story-text" blocks.
+    const best = ranked[0]
+    if (d.clsOf[best]) {
+      const more = ranked.filter((c) => c !== best && d.clsOf[c] === d.clsOf[best] && prose[c] >= 80 && links[c] < 0.25 * total[c] &&
+        !roots.some((r) => contains(r, c) || contains(c, r)))
+      more.sort((a, b) => a - b)
+      for (const c of more) if (!roots.some((r) => contains(r, c))) roots.push(c)
+      roots.sort((a, b) => a - b)
+    }
     let selected = 0
     for (const r of roots) selected += total[r]
     // Math outside the selection widens it to the common ancestor, so content selection never drops TeX.
