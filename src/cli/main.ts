@@ -28,6 +28,8 @@ dsmath <command> [options]        (dsmath <command> --help for each)
   train eval        greedy accuracy (and maj@k, pass@k) of a checkpoint on a problem file or generated problems
   train grpo|rft|online-rft  RL from an SFT checkpoint (GRPO: rule, ORM or PRM rewards; iterative RL with --iterations)
   reward train-orm|train-prm|score  outcome / process reward models through the worker, and scoring with them
+  reward serve      gRPC RewardService: reward-model jobs and Score (rule, ORM, PRM rewards)
+  grpo serve        gRPC GrpoService: GRPO / online RFT / RFT jobs, iterative RL
   pretrain serve    gRPC PretrainService: jobs fed by dsmath.shards events, checkpoints, status streams
   sft serve         gRPC SftService: fine-tuning jobs from a pretrain checkpoint, status streams, checkpoints
   demo              run the corpus job on the sample data in the repo
@@ -71,6 +73,8 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   'reward train-orm': async () => (await import('../rl/cli.ts')).rewardTrain('orm'),
   'reward train-prm': async () => (await import('../rl/cli.ts')).rewardTrain('prm'),
   'reward score': async () => (await import('../rl/cli.ts')).rewardScore,
+  'reward serve': async () => (await import('../rl/cli.ts')).rlServe('reward'),
+  'grpo serve': async () => (await import('../rl/cli.ts')).rlServe('grpo'),
   'pretrain serve': async () => (await import('./train.ts')).pretrainServe,
   'sft serve': async () => (await import('../train/sft-cli.ts')).sftServe,
 }

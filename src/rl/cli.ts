@@ -273,3 +273,29 @@ export async function rewardScore(argv: string[]): Promise<number> {
     return 0
   })
 }
+
+// ---- dsmath reward serve / dsmath grpo serve ----
+
+export function rlServe(kind: 'reward' | 'grpo'): (argv: string[]) => Promise<number> {
+  const defaultPort = kind === 'reward' ? 50063 : 50064
+  const usage = `
+dsmath ${kind} serve [--host H] [--port ${defaultPort}] [--state DIR] [--worker-threads T]
+gRPC ${kind === 'reward' ? 'RewardService: reward-model training jobs (outcome or process supervision) and Score (rule, ORM, PRM rewards)' : 'GrpoService: GRPO, online RFT and RFT jobs, iterative RL with reward_refresh_every'},
+driving a PyTorch worker (the job's common.workers, or one the service starts). Health checking and
+reflection; with DSMATH_AUTH_TOKEN set, calls need "authorization: Bearer <token>". State: --state (default .dsmath/${kind}).
+`
+  return async (argv) => {
+    const { values, positionals } = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' } }, usage)
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
+    const { startRlServer } = await import('../../services/rl/server.ts')
+    const host = (values.host as string | undefined) ?? '127.0.0.1'
+    const server = await startRlServer(kind, {
+      host, port: intFlag(values, 'port', defaultPort), stateDir: (values.state as string | undefined) ?? `.dsmath/${kind}`,
+      authToken: process.env.DSMATH_AUTH_TOKEN || undefined, workerThreads: intFlag(values, 'worker-threads', 0),
+    })
+    log(`${kind} service listening on ${host}:${server.port}`)
+    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+    await server.close()
+    return 0
+  }
+}

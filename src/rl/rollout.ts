@@ -23,26 +23,28 @@ export function workerCall<Req, Res>(conn: WorkerConn, method: string, req: Req,
 
 /** The worker RPCs RL uses. */
 export class RlWorker {
-  constructor(readonly conn: WorkerConn) {}
-  generate(req: GenerateRequest): Promise<GenerateResponse> { return workerCall(this.conn, 'generate', req) }
+  /** token: the worker's bearer token (default DSMATH_AUTH_TOKEN). */
+  constructor(readonly conn: WorkerConn, private readonly token = process.env.DSMATH_AUTH_TOKEN) {}
+  private call<Req, Res>(method: string, req: Req): Promise<Res> { return workerCall(this.conn, method, req, 1_800_000, this.token) }
+  generate(req: GenerateRequest): Promise<GenerateResponse> { return this.call('generate', req) }
   logProbs(sequences: number[][], reference = false): Promise<LogProbsResponse> {
-    return workerCall(this.conn, 'logProbs', { sequences: sequences.map((tokens) => ({ tokens, loss_mask: [] })), reference })
+    return this.call('logProbs', { sequences: sequences.map((tokens) => ({ tokens, loss_mask: [] })), reference })
   }
-  policyStep(req: PolicyStepRequest): Promise<PolicyStepResponse> { return workerCall(this.conn, 'policyStep', req) }
-  resetReference(): Promise<ResetReferenceResponse> { return workerCall(this.conn, 'resetReference', {}) }
-  loadCheckpoint(path: string): Promise<{ step: number; model?: { max_seq_len: number } }> { return workerCall(this.conn, 'loadCheckpoint', { path }) }
+  policyStep(req: PolicyStepRequest): Promise<PolicyStepResponse> { return this.call('policyStep', req) }
+  resetReference(): Promise<ResetReferenceResponse> { return this.call('resetReference', {}) }
+  loadCheckpoint(path: string): Promise<{ step: number; model?: { max_seq_len: number } }> { return this.call('loadCheckpoint', { path }) }
   saveCheckpoint(path: string, state: unknown): Promise<SaveCheckpointResponse> {
-    return workerCall(this.conn, 'saveCheckpoint', { path, client_state_json: JSON.stringify(state) })
+    return this.call('saveCheckpoint', { path, client_state_json: JSON.stringify(state) })
   }
-  initRewardModel(req: InitRewardModelRequest): Promise<InitRewardModelResponse> { return workerCall(this.conn, 'initRewardModel', req) }
+  initRewardModel(req: InitRewardModelRequest): Promise<InitRewardModelResponse> { return this.call('initRewardModel', req) }
   rewardTrainStep(sequences: ScoredSequence[], learningRate?: number): Promise<RewardTrainStepResponse> {
-    return workerCall(this.conn, 'rewardTrainStep', { sequences, ...(learningRate === undefined ? {} : { learning_rate: learningRate }) })
+    return this.call('rewardTrainStep', { sequences, ...(learningRate === undefined ? {} : { learning_rate: learningRate }) })
   }
   rewardScore(sequences: { tokens: number[]; positions: number[] }[]): Promise<RewardScoreResponse> {
-    return workerCall(this.conn, 'rewardScore', { sequences: sequences.map((s) => ({ ...s, labels: [] })) })
+    return this.call('rewardScore', { sequences: sequences.map((s) => ({ ...s, labels: [] })) })
   }
   saveRewardModel(path: string, state: unknown): Promise<SaveCheckpointResponse> {
-    return workerCall(this.conn, 'saveRewardModel', { path, client_state_json: JSON.stringify(state) })
+    return this.call('saveRewardModel', { path, client_state_json: JSON.stringify(state) })
   }
 }
 

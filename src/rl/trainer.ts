@@ -52,6 +52,8 @@ export interface RlConfig {
   evalK?: number
   /** First index in the RL question stream (iterative RL moves it on). */
   questionOffset?: number
+  /** The question stream; default the generated one (rlQuestion). */
+  question?: (index: number) => Question
 }
 
 export interface RlContext { codec: TextCodec; eosId: number; maxSeqLen: number; isNewline(id: number): boolean }
@@ -103,7 +105,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
   const supervision: Supervision = cfg.reward === 'prm' ? 'process' : 'outcome'
   if (cfg.method !== 'grpo' && cfg.reward !== 'rule') throw new Error(`${cfg.method} learns from the rule grader's correctness (reward 'rule'), got '${cfg.reward}'`)
   const offset = cfg.questionOffset ?? 0
-  const questionsAt = (step: number): Question[] => Array.from({ length: cfg.questionsPerStep }, (_, i) => rlQuestion(offset + step * cfg.questionsPerStep + i))
+  const questionsAt = (step: number): Question[] => Array.from({ length: cfg.questionsPerStep }, (_, i) => (cfg.question ?? rlQuestion)(offset + step * cfg.questionsPerStep + i))
   const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topP: cfg.topP, maxSeqLen: ctx.maxSeqLen }
   const history: RlStepMetrics[] = [], evals: RlEval[] = []
   const doEval = async (step: number): Promise<void> => {
@@ -212,7 +214,7 @@ export async function runIterative(w: RlWorker, ctx: RlContext, cfg: IterativeCo
     const ref = await w.resetReference() // π_ref <- π_θ
     await hooks.afterReset?.(it)
     if (it === 0) await w.initRewardModel({ checkpoint: '', optimizer: { lr: cfg.rmLr }, seed: cfg.grpo.seed }) // from the starting policy
-    const qs = Array.from({ length: cfg.rmQuestions }, (_, i) => rlQuestion(questionOffset + i))
+    const qs = Array.from({ length: cfg.rmQuestions }, (_, i) => (cfg.grpo.question ?? rlQuestion)(questionOffset + i))
     questionOffset += cfg.rmQuestions
     const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: cfg.grpo.maxNewTokens, temperature: cfg.grpo.temperature, topP: cfg.grpo.topP, maxSeqLen: ctx.maxSeqLen }
     const rollouts = (await sampleGroups(w, qs, cfg.rmSamples, { ...sampling, seed: cfg.grpo.seed * 7919 + it })).flat()
