@@ -52,7 +52,9 @@ interface MathCapture {
 // Readability-style content scoring (class/id weights, paragraph scores passed up to ancestors).
 const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i
 const NEGATIVE = /-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget/i
-const COMMENTS = /(^|[\s_-])comments?($|[\s_-])/i
+// Furniture that is never the page's layout wrapper, however much of its prose it holds (a cookie notice on a
+// page with a one-line post, comments under a short article).
+const NEVER_LAYOUT = /(^|[\s_-])(comments?|cookies?|consent|newsletter|subscribe|popup|modal)($|[\s_-])/i
 // Elements removed with their subtree unless they hold the main content (checked after the parse).
 const SOFT_SKIP_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'figcaption', 'noscript'])
 // Elements whose text counts as a paragraph of their own (others pass their text to the nearest such ancestor).
@@ -341,7 +343,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     const tag = tagOf[i]
     const names = namesOf(i)
     const furniture = relaxed ? tag === 'nav' || tag === 'footer' || tag === 'noscript' : SOFT_SKIP_TAGS.has(tag) || namedFurniture(i, names)
-    if (furniture && (prose[i] <= 0.5 * docProse || COMMENTS.test(names))) boiler[i] = 1
+    if (furniture && (prose[i] <= 0.5 * docProse || NEVER_LAYOUT.test(names))) boiler[i] = 1
     inBoiler[i] = boiler[i] || (parent[i] >= 0 && inBoiler[parent[i]]) ? 1 : 0
   }
   // From here on, totals leave out the furniture inside (misnested markup can put a sidebar in an article).
@@ -423,7 +425,8 @@ function selectContent(d: Parsed, relaxed: boolean): string {
       if (gp >= 0 && tagOf[gp] !== 'body' && tagOf[gp] !== 'html') {
         const before: number[] = [], after: number[] = []
         for (const s of children[gp]) {
-          if (s === p || inBoiler[s] || prose[s] < 80 || links[s] >= 0.25 * total[s]) continue
+          // A heading after the content stands over a section that is not in it ("11 responses to ...").
+          if (s === p || inBoiler[s] || prose[s] < 80 || links[s] >= 0.25 * total[s] || (s > p && HEADINGS.has(tagOf[s]))) continue
           ;(s < p ? before : after).push(s)
         }
         roots = [...before, ...roots, ...after]
