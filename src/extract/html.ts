@@ -394,10 +394,11 @@ function selectContent(d: Parsed, relaxed: boolean): string {
       }
     }
     // A near-best candidate that contains the best one is the content (an article with a table in it).
-    for (const c of ranked.slice(1, 5)) if (score[c] >= 0.75 * score[ranked[0]] && contains(c, top)) top = c
+    // (Not around an <article> element: its markup says where the article is.)
+    if (tagOf[top] !== 'article') for (const c of ranked.slice(1, 5)) if (score[c] >= 0.75 * score[ranked[0]] && contains(c, top)) top = c
     let last = score[top]
     const floor = last / 3
-    for (let p = parent[top]; p >= 0 && tagOf[p] !== 'body'; p = parent[p]) {
+    for (let p = parent[top]; p >= 0 && tagOf[p] !== 'body' && tagOf[top] !== 'article'; p = parent[p]) {
       if (!cand[p]) continue
       if (score[p] < floor) break
       if (score[p] > last) { top = p; break }
