@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
+.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down chaos bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
 
 all: install
 
@@ -61,6 +61,13 @@ infra-down:
 test: install infra-install typecheck k8s-check pytest
 	@bash infra/up.sh
 	@set -o pipefail; status=0; npx vitest run || status=$$?; bash infra/down.sh; exit $$status
+
+# Fault campaigns on the dev services, loopback only, bounded (10 worker kills, 30 S3 faults, 2 Kafka and 2 Temporal
+# restarts, 2 pretrain kills; 8 min at most per campaign): starts the services, runs chaos/chaos.ts, stops them.
+# Prints the table and writes it to docs/chaos.md. Not part of `make test` (about 15-20 min here).
+chaos: install infra-install
+	@bash infra/up.sh
+	@set -o pipefail; status=0; npx tsx chaos/chaos.ts || status=$$?; bash infra/down.sh; exit $$status
 
 # Renders every k8s/overlays/* in-process with kustomize and validates each object offline: strict
 # decoding into the Kubernetes API types, and policy (limits, probes, non-root, no secret values). The
