@@ -33,8 +33,11 @@ install: node deps pydeps native
 
 # The WARC reader's libdeflate addon (native/inflate, N-API, built with cc against Debian's libdeflate-dev,
 # installed with apt when missing and allowed). Optional: when it cannot build, the reader uses node:zlib.
+# The fastText addon (native/fasttext, N-API over the official C++ code from the fasttext-numpy2 sdist on
+# PyPI, cached in ~/.cache/dsmath). Optional too: without it, fastText runs as WebAssembly, one thread.
 native: node
 	@bash native/inflate/build.sh || echo "native/inflate: not built; the WARC reader falls back to node:zlib"
+	@bash native/fasttext/build.sh || echo "native/fasttext: not built; fastText runs as WebAssembly (one thread)"
 
 # TypeScript (ts-proto, grpc-js) into src/gen; Python (grpcio-tools) for the PyTorch worker into services/worker/gen.
 proto: deps pydeps

@@ -1,5 +1,6 @@
-// bench/fasttext: dsmath's fastText (official C++ in WebAssembly) against the Python binding, same files,
-// same parameters, one core each, in one run. Also cross-loads the models both ways.
+// bench/fasttext: dsmath's fastText (the official C++ code: native addon, or WebAssembly without it) against
+// the Python binding, same files, same parameters, one thread each, in one run. Also cross-loads the models
+// both ways. DSMATH_FASTTEXT=wasm measures the WebAssembly engine.
 //   make bench-fasttext        (or: npx tsx bench/fasttext.ts [train-lines])
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -14,7 +15,7 @@ const testLines = lines.slice(0, Math.floor(lines.length / 5))
 const trainLines = lines.slice(testLines.length)
 writeFileSync(join(dir, 'train.txt'), trainLines.join('\n') + '\n')
 writeFileSync(join(dir, 'test.txt'), testLines.join('\n') + '\n')
-const params = { ...PAPER_PARAMS, bucket: 200_000, epoch: 10 }
+const params = { ...PAPER_PARAMS, bucket: 200_000, epoch: 10, thread: 1 }
 
 let t0 = performance.now()
 const model = await trainSupervised(trainLines.join('\n') + '\n', params)
@@ -23,9 +24,14 @@ await model.save(join(dir, 'ours.bin'))
 
 const texts = testLines.map((l) => l.split(' ').filter((w) => !w.startsWith('__label__')).join(' '))
 const gold = testLines.map((l) => l.split(' ')[0])
-t0 = performance.now()
-const preds = texts.map((t) => model.predict(t, 1)[0]?.label)
-const predictS = (performance.now() - t0) / 1000
+// Best of three passes, here and in the anchor: the machine is shared, the fastest pass is the least disturbed.
+let preds: (string | undefined)[] = []
+let predictS = Infinity
+for (let pass = 0; pass < 3; pass++) {
+  t0 = performance.now()
+  preds = texts.map((t) => model.predict(t, 1)[0]?.label)
+  predictS = Math.min(predictS, (performance.now() - t0) / 1000)
+}
 const accuracy = preds.filter((p, i) => p === gold[i]).length / gold.length
 
 const py = JSON.parse(execFileSync('.venv-bench/bin/python', ['bench/fasttext_anchor.py', join(dir, 'train.txt'), join(dir, 'test.txt'), join(dir, 'ours.bin'), join(dir, 'python.bin'), JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 28 }))
@@ -48,5 +54,5 @@ const rows = [
   ['max prob diff, ours in python', oursInPython.toExponential(2), oursInPython < 1e-4 ? 'ok' : 'OVER 1e-4'],
   ['max prob diff, python in ours', pythonInOurs.toExponential(2), pythonInOurs < 1e-4 ? 'ok' : 'OVER 1e-4'],
 ]
-console.log(`bench/fasttext (params ${JSON.stringify(params)}, thread=1)`)
+console.log(`bench/fasttext (params ${JSON.stringify(params)}, engine ${model.engine})`)
 for (const [k, v, note] of rows) console.log(`  ${k.padEnd(34)} ${v.padEnd(22)} ${note}`)

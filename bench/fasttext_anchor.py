@@ -4,17 +4,20 @@ import fasttext
 
 train, test, ours, out = sys.argv[1:5]
 params = json.loads(sys.argv[5])
+params.setdefault('thread', 1)
 t0 = time.perf_counter()
-model = fasttext.train_supervised(input=train, thread=1, verbose=0, **params)
+model = fasttext.train_supervised(input=train, verbose=0, **params)
 train_s = time.perf_counter() - t0
 model.save_model(out)
 
 lines = [l.rstrip('\n') for l in open(test, encoding='utf-8') if l.strip()]
 texts = [' '.join(w for w in l.split() if not w.startswith('__label__')) for l in lines]
 gold = [[w for w in l.split() if w.startswith('__label__')][0] for l in lines]
-t0 = time.perf_counter()
-preds = [model.predict(t, k=1) for t in texts]
-predict_s = time.perf_counter() - t0
+predict_s = float('inf')
+for _ in range(3):  # best of three, as bench/fasttext.ts does
+    t0 = time.perf_counter()
+    preds = [model.predict(t, k=1) for t in texts]
+    predict_s = min(predict_s, time.perf_counter() - t0)
 acc = sum(p[0][0] == g for p, g in zip(preds, gold)) / len(gold)
 
 # Cross-load: the model dsmath trained, read by Python; probabilities of every label on 200 lines.

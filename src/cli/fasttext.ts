@@ -1,14 +1,17 @@
 // fastText's own command line, mirrored: same verbs, single-dash flags and output formats.
 import { readFile } from 'node:fs/promises'
-import { DEFAULT_TRAIN_PARAMS, FastTextModel, trainSupervised, type Prediction, type TrainParams } from '../fasttext/model.ts'
+import { availableParallelism } from 'node:os'
+import { DEFAULT_TRAIN_PARAMS, fastTextEngine, FastTextModel, trainSupervised, type Prediction, type TrainParams } from '../fasttext/model.ts'
 import { HelpShown, log, UsageError } from './args.ts'
 
 const SUPERVISED_USAGE = `
 dsmath fasttext supervised -input F -output M [options]
-Trains a supervised classifier (the official fastText code, compiled to WebAssembly) and writes M.bin.
+Trains a supervised classifier (the official fastText code: the native addon built by \`make native\`,
+else WebAssembly) and writes M.bin.
 Defaults are DeepSeekMath's: -dim 256 -lr 0.1 -wordNgrams 3 -minCount 3 -epoch 3; others as fastText:
-  -bucket 2000000 -loss softmax -minn 0 -maxn 0 -seed 0 -label __label__
-Training runs on one thread (WebAssembly here has no shared-memory threads).
+  -bucket 2000000 -loss softmax -minn 0 -maxn 0 -seed 0 -label __label__ -thread min(12, cores)
+With more than one thread training is Hogwild, as fastText's: fast, not bit-for-bit repeatable
+(-thread 1 is). The WebAssembly engine always trains on one thread.
 `
 const PREDICT_USAGE = `
 dsmath fasttext predict|predict-prob M F [k] [threshold]
@@ -19,7 +22,7 @@ dsmath fasttext test M F [k] [threshold]
 Prints N, P@k and R@k on the labelled lines of F, as fastText does.
 `
 
-const NUMERIC = new Set(['dim', 'lr', 'wordNgrams', 'minCount', 'epoch', 'bucket', 'minn', 'maxn', 'seed'])
+const NUMERIC = new Set(['dim', 'lr', 'wordNgrams', 'minCount', 'epoch', 'bucket', 'minn', 'maxn', 'seed', 'thread'])
 
 function parseDashFlags(argv: string[], usage: string): { flags: Record<string, string>; positionals: string[] } {
   if (argv.includes('-h') || argv.includes('--help')) {
@@ -43,7 +46,7 @@ export async function fasttextSupervised(argv: string[]): Promise<number> {
   const input = flags.input, output = flags.output
   if (!input) throw new UsageError('missing -input')
   if (!output) throw new UsageError('missing -output')
-  const params: Partial<TrainParams> = {}
+  const params: Partial<TrainParams> = { thread: Math.min(12, availableParallelism()) }
   for (const [k, v] of Object.entries(flags)) {
     if (k === 'input' || k === 'output') continue
     if (!(k in DEFAULT_TRAIN_PARAMS)) throw new UsageError(`unknown flag -${k}`)
@@ -58,7 +61,7 @@ export async function fasttextSupervised(argv: string[]): Promise<number> {
   const model = await trainSupervised(text, params)
   const path = output.endsWith('.bin') ? output : `${output}.bin`
   await model.save(path)
-  log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s; labels ${model.labels.join(' ')}; wrote ${path}`)
+  log(`trained in ${((Date.now() - t0) / 1000).toFixed(1)} s (${fastTextEngine()}, ${fastTextEngine() === 'native' ? params.thread : 1} thread(s)); labels ${model.labels.join(' ')}; wrote ${path}`)
   return 0
 }
 
