@@ -269,42 +269,71 @@ class Worker:
         stops = set(check_tokens('stop_tokens', req.stop_tokens, cfg.vocab_size))
         gen = torch.Generator(device=self.device).manual_seed(req.seed)
         model.eval()
-        out = []
-        for toks, _ in prompts:
-            caches: list[dict] = [{} for _ in range(cfg.n_layers)]
-            with self.autocast():
-                logits = model(torch.tensor([toks], device=self.device), 0, caches)
-            pos, new, logps, reason = len(toks), [], [], pb.FINISH_REASON_LENGTH
-            while True:
-                if not context.is_active():
-                    raise RpcError(grpc.StatusCode.CANCELLED, 'generate: call cancelled')
-                last = logits[0, -1].float()
-                logp = F.log_softmax(last, dim=-1)
-                if req.temperature == 0:
-                    tok = int(torch.argmax(last))
-                else:
-                    probs = F.softmax(last / req.temperature, dim=-1)
-                    if 0 < req.top_p < 1:
-                        sp, idx = torch.sort(probs, descending=True)
-                        keep = (torch.cumsum(sp, 0) - sp) < req.top_p  # the smallest prefix reaching top_p
-                        probs = torch.zeros_like(probs).scatter_(0, idx[keep], sp[keep])
-                    tok = int(torch.multinomial(probs, 1, generator=gen))
-                new.append(tok)
-                logps.append(float(logp[tok]))
-                if tok in stops:
-                    reason = pb.FINISH_REASON_STOP
-                    break
-                if len(new) >= req.max_new_tokens:
-                    reason = pb.FINISH_REASON_LENGTH
-                    break
-                if pos >= cfg.max_seq_len:
-                    reason = pb.FINISH_REASON_MAX_SEQ_LEN
-                    break
-                with self.autocast():
-                    logits = model(torch.tensor([[tok]], device=self.device), pos, caches)
-                pos += 1
-            out.append(pb.Completion(tokens=new, logprobs=logps, finish_reason=reason))
+        out: list[pb.Completion] = []
+        # Runs of identical prompts (G samples of one question) decode together as one batch: one forward per
+        # token for the whole run instead of one per sample.
+        i = 0
+        while i < len(prompts):
+            j = i + 1
+            while j < len(prompts) and prompts[j][0] == prompts[i][0]:
+                j += 1
+            out.extend(self._generate_run(model, prompts[i][0], j - i, req, stops, gen, context))
+            i = j
         return pb.GenerateResponse(completions=out)
+
+    def _generate_run(self, model: Transformer, toks: list[int], n: int, req, stops: set[int], gen, context) -> list[pb.Completion]:
+        """n samples of one prompt, decoded as a batch of n; a row stops at a stop token or max_new_tokens."""
+        cfg = model.cfg
+        caches: list[dict] = [{} for _ in range(cfg.n_layers)]
+        with self.autocast():
+            logits = model(torch.tensor([toks] * n, device=self.device), 0, caches)
+        pos = len(toks)
+        new: list[list[int]] = [[] for _ in range(n)]
+        logps: list[list[float]] = [[] for _ in range(n)]
+        reasons = [pb.FINISH_REASON_LENGTH] * n
+        active = list(range(n))
+        stop_t = torch.tensor(sorted(stops), device=self.device, dtype=torch.long)
+        while True:
+            if not context.is_active():
+                raise RpcError(grpc.StatusCode.CANCELLED, 'generate: call cancelled')
+            last = logits[:, -1].float()
+            logp = F.log_softmax(last, dim=-1)
+            if req.temperature == 0:
+                tok = torch.argmax(last, dim=-1)
+            else:
+                probs = F.softmax(last / req.temperature, dim=-1)
+                if 0 < req.top_p < 1:
+                    sp, idx = torch.sort(probs, dim=-1, descending=True)
+                    keep = (torch.cumsum(sp, -1) - sp) < req.top_p  # the smallest prefix reaching top_p
+                    probs = torch.zeros_like(probs).scatter_(-1, idx, sp * keep)
+                tok = torch.multinomial(probs, 1, generator=gen)[:, 0]
+            tok_lp = logp.gather(1, tok[:, None])[:, 0]
+            toks_l, lps_l = tok.tolist(), tok_lp.tolist()
+            stopped = torch.isin(tok, stop_t).tolist() if len(stops) else [False] * len(toks_l)
+            still = []
+            for r, row in enumerate(active):
+                new[row].append(toks_l[r])
+                logps[row].append(lps_l[r])
+                if stopped[r]:
+                    reasons[row] = pb.FINISH_REASON_STOP
+                elif len(new[row]) >= req.max_new_tokens:
+                    reasons[row] = pb.FINISH_REASON_LENGTH
+                elif pos >= cfg.max_seq_len:
+                    reasons[row] = pb.FINISH_REASON_MAX_SEQ_LEN
+                else:
+                    still.append(r)
+            if not still:
+                break
+            if len(still) < len(active):  # drop finished rows from the batch and the caches
+                keep_idx = torch.tensor(still, device=self.device)
+                for c in caches:
+                    c['k'], c['v'] = c['k'][keep_idx], c['v'][keep_idx]
+                tok = tok[keep_idx]
+                active = [active[r] for r in still]
+            with self.autocast():
+                logits = model(tok[:, None], pos, caches)
+            pos += 1
+        return [pb.Completion(tokens=new[r], logprobs=logps[r], finish_reason=reasons[r]) for r in range(n)]
 
     @torch.no_grad()
     def log_probs(self, req: pb.LogProbsRequest) -> pb.LogProbsResponse:
