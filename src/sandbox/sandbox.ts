@@ -59,6 +59,8 @@ export interface SandboxResult {
   refused: RefusedAttempt[]
   /** The exception type that ended the program, if any. */
   error?: string
+  /** The scratch directory the program had (removed by the time the result is returned). */
+  scratch: string
 }
 
 /** Runs `code` with Python (the repo's .venv unless DSMATH_PYTHON is set) in a fresh scratch directory. */
@@ -110,7 +112,7 @@ export async function runSandboxed(code: string, limits: Partial<SandboxLimits> 
         else if (signal) status = 'killed'
         else status = exitCode === 0 ? 'ok' : 'error'
         resolve({
-          status, exitCode, signal, stdout, stderr, wallMs: performance.now() - t0, applied: rep.applied ?? {},
+          status, exitCode, signal, stdout, stderr, wallMs: performance.now() - t0, applied: rep.applied ?? {}, scratch,
           refused: rep.refused ?? [], ...(rep.error ? { error: rep.error } : rep.setup_error ? { error: rep.setup_error } : {}),
         })
       })
