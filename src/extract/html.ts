@@ -1,7 +1,8 @@
 // Main-text extraction that keeps math as LaTeX. A streaming pass over htmlparser2 events:
 // boilerplate subtrees are skipped, block elements become line breaks, and math markup
 // (MathJax scripts, KaTeX/MathJax 3 TeX annotations, MathML alttext, LaTeX images) becomes $...$ / $$...$$.
-import { Parser } from 'htmlparser2'
+import { decodeHTML } from 'entities/decode'
+import { scanHtml, type ScanHandler } from './scan.ts'
 import { normalizeText } from './normalize.ts'
 
 const SKIP_TAGS = new Set([
@@ -115,7 +116,7 @@ export function extractText(html: string): Extracted {
     if (block >= 0) own[block] += tex.length
   }
 
-  const parser = new Parser({
+  const handler: ScanHandler = {
     onopentag(name, attrs) {
       if (name === 'title') inTitle = true
       if (skipDepth > 0) {
@@ -232,18 +233,14 @@ export function extractText(html: string): Extracted {
         }
       }
     },
-  }, { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true })
+  }
   // The <head> is never content: only its <title> is read, and the parse starts after it.
   const bodyAt = headEnd(html)
   if (bodyAt > 0) {
     const t = /<title[^>]*>([\s\S]*?)<\/title/i.exec(html.slice(0, bodyAt))
-    if (t) {
-      const tp = new Parser({ ontext(x) { title += x } }, { decodeEntities: true })
-      tp.end(t[1])
-    }
-    parser.write(html.slice(bodyAt))
-  } else parser.write(html)
-  parser.end()
+    if (t) title += decodeHTML(t[1])
+  }
+  scanHtml(bodyAt > 0 ? html.slice(bodyAt) : html, handler)
   const n = parent.length
   for (let i = 0; i < n; i++) {
     if (segEnd[i] < 0) segEnd[i] = segs.length
