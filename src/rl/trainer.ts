@@ -61,6 +61,8 @@ export interface RlContext { codec: TextCodec; eosId: number; maxSeqLen: number;
 export interface RlStepMetrics {
   step: number; reward_mean: number; accuracy: number; kl: number; loss: number; clip_fraction: number
   response_length: number; groups: number; groups_kept: number; sequences: number; step_ms: number
+  /** No update: every coefficient of the batch was 0. */
+  skipped?: boolean
 }
 
 export interface RlEval { step: number; accuracy: number; correct: number; n: number; maj_at_k?: number; pass_at_k?: number; k?: number }
@@ -151,7 +153,10 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
       accuracy: flat.filter((s) => s.correct).length / flat.length, kl: 0, loss: 0, clip_fraction: 0,
       response_length: flat.reduce((a, s) => a + s.length, 0) / flat.length, groups: groups.length, groups_kept: kept, sequences: seqs.length, step_ms: 0,
     }
-    if (seqs.length) {
+    // A batch whose coefficients are all 0 carries no reward signal; its only gradient would be float noise
+    // (and the KL term's, which is 0 at π = π_ref), which AdamW would scale up to a full-size step. Skip it.
+    m.skipped = !seqs.some((x) => x.adv.some((a) => a !== 0))
+    if (!m.skipped) {
       const full = seqs.map((x) => [...x.r.prompt, ...x.r.tokens])
       const sliceCompletion = (lp: number[], i: number): number[] => lp.slice(seqs[i].r.prompt.length - 1)
       const ref = cfg.klBeta > 0 ? (await w.logProbs(full, true)).sequences.map((s, i) => sliceCompletion(s.logprobs, i)) : null
