@@ -5,7 +5,7 @@
 #   docker build -f k8s/images/node.Dockerfile -t dsmath/node:0.1.0 .
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Production dependencies only (no compiler needed: the native and wasm packages ship prebuilt).
+# Production dependencies only.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,11 +13,24 @@ COPY package.json package-lock.json ./
 # so install against the lock as the Makefile does.
 RUN npm install --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
 
+# The two N-API addons (`make native`): libdeflate for WARC gzip members, and fastText's official C++ code
+# from the fasttext-numpy2 sdist on PyPI. Compiled for x86-64-v2, not the build host's CPU, so the image
+# runs on any node of the pool. Without them the code falls back to node:zlib and WebAssembly.
+FROM ${NODE_IMAGE} AS native
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends g++ libdeflate-dev python3-pip \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY native ./native
+RUN DSMATH_MARCH=x86-64-v2 DSMATH_CACHE=/tmp/dsmath-cache bash native/inflate/build.sh \
+    && DSMATH_MARCH=x86-64-v2 DSMATH_CACHE=/tmp/dsmath-cache bash native/fasttext/build.sh
+
 FROM ${NODE_IMAGE} AS runtime
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends libdeflate0 && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=native /app/native ./native
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
