@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { basename, joinLocation } from '../storage/location.ts'
-import { readAll, readStream, removePrefix, writeObject } from '../storage/store.ts'
+import { NotFoundError, readAll, readStream, removePrefix, writeObject } from '../storage/store.ts'
 import { readWarc } from '../warc/reader.ts'
 import { isBad } from '../warc/record.ts'
 import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
@@ -67,8 +67,26 @@ export function eventMarkerPath(outBase: string, shardId: string): string {
 const chunkPath = (outBase: string, shardId: string, i: number): string =>
   joinLocation(outBase, '_staging', shardId, `chunk-${String(i).padStart(5, '0')}.parquet`)
 
+/** Written once the scored shard is complete, before its staging area goes: what that attempt returned. */
+const finishedPath = (outBase: string, shardId: string): string => joinLocation(outBase, '_staging', `${shardId}.finished.json`)
+
+async function readFinished(outBase: string, shardId: string): Promise<ShardInfo | null> {
+  try {
+    return JSON.parse((await readAll(finishedPath(outBase, shardId))).toString('utf8')) as ShardInfo
+  } catch (err) {
+    if (err instanceof NotFoundError) return null
+    throw err
+  }
+}
+
 export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
   const shardId = shardIdFor(job.warcPath)
+  // A retry of an attempt that finished the shard but whose completion was lost (its heartbeats timed out just
+  // before it returned): the staging area is gone, so return what that attempt wrote instead of resuming.
+  if (job.resumeFrom) {
+    const finished = await readFinished(job.outBase, shardId)
+    if (finished) return finished
+  }
   const chunkRows = job.chunkRows ?? 2000
   const cp: Checkpoint = job.resumeFrom
     ? structuredClone(job.resumeFrom)
@@ -119,9 +137,11 @@ async function finishShard(job: ShardJob, shardId: string, cp: Checkpoint, tail:
   const bytes = encodeParquet(rows)
   const path = scoredShardPath(job.outBase, shardId)
   await writeObject(path, bytes)
-  await removePrefix(joinLocation(job.outBase, '_staging', shardId) + '/')
-  return {
+  const info: ShardInfo = {
     shard_id: shardId, path, warc_path: job.warcPath, rows: rows.length, bytes: bytes.length,
     sha256: createHash('sha256').update(bytes).digest('hex'), counters: cp.counters,
   }
+  await writeObject(finishedPath(job.outBase, shardId), JSON.stringify(info))
+  await removePrefix(joinLocation(job.outBase, '_staging', shardId) + '/')
+  return info
 }
