@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka'
 import { ShardEvent } from '../gen/dsmath/v1/events.ts'
 import { readAll, writeObject, NotFoundError } from '../storage/store.ts'
-import { eventErrors, eventsConsumed } from '../obs/metrics.ts'
+import { consumerReconnects, eventErrors, eventsConsumed } from '../obs/metrics.ts'
 import { trackLag } from './lag.ts'
 
 export const SHARDS_TOPIC = process.env.DSMATH_SHARDS_TOPIC ?? 'dsmath.shards'
@@ -159,35 +159,44 @@ export interface ShardEventConsumer {
 /**
  * Hands every committed event of the topic to `handle`, in order; the offset is committed only after
  * `handle` resolves, so a crash redelivers (the handler must be idempotent) and nothing is skipped.
+ * A handler failure is retried every second. When the stream fails or an offset cannot be committed (the
+ * broker restarted, the group's generation moved on), the consumer is closed and a new one joins the group
+ * and resumes from the committed offsets, every second until it can.
  */
 export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent) => Promise<void>, onError?: (err: Error) => void): Promise<ShardEventConsumer> {
   await ensureTopic()
-  const consumer = new Consumer({
-    groupId, clientId: groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers,
-  })
-  const stream = await consumer.consume({
-    topics: [SHARDS_TOPIC], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
-  }).catch((err) => { throw describeKafkaError(err, `consuming ${SHARDS_TOPIC}`) })
   let closed = false
-  const lag = trackLag({ group: groupId, topic: SHARDS_TOPIC, consumer, stream })
-  const done = (async () => {
-    for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
-      lag.busy(true)
-      let event: ShardEvent
+  interface Session { consumer: Consumer<string, string, string, string>; stream: AsyncIterable<Message<string, string, string, string>> & { close(): Promise<void> }; lag: ReturnType<typeof trackLag> }
+  const open = async (): Promise<Session> => {
+    const consumer = new Consumer({
+      groupId, clientId: groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers,
+    })
+    const stream = await consumer.consume({
+      topics: [SHARDS_TOPIC], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: READ_COMMITTED, maxWaitTime: 500,
+    }).catch(async (err) => {
+      await consumer.close().catch(() => {})
+      throw describeKafkaError(err, `consuming ${SHARDS_TOPIC}`)
+    })
+    return { consumer, stream: stream as unknown as Session['stream'], lag: trackLag({ group: groupId, topic: SHARDS_TOPIC, consumer, stream }) }
+  }
+  const shut = async (s: Session): Promise<void> => {
+    s.lag.stop()
+    await s.stream.close().catch(() => {})
+    await s.consumer.close().catch(() => {})
+  }
+  const consumeSession = async (s: Session): Promise<void> => {
+    for await (const m of s.stream) {
+      s.lag.busy(true)
+      let event: ShardEvent | undefined
       try {
         event = decodeEvent(m.value)
       } catch (err) {
         onError?.(new Error(`skipping undecodable message at ${m.topic}/${m.partition}/${m.offset}: ${(err as Error).message}`))
         eventsConsumed.inc({ group: groupId, outcome: 'undecodable' })
-        await m.commit()
-        lag.handled(m.partition, m.offset)
-        lag.busy(false)
-        continue
       }
-      for (;;) {
+      while (event) {
         try {
           await handle(event)
-          await m.commit()
           break
         } catch (err) {
           if (closed) return
@@ -196,17 +205,42 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
           await new Promise((r) => setTimeout(r, 1000))
         }
       }
-      lag.handled(m.partition, m.offset)
-      lag.busy(false)
+      await m.commit() // a failure here ends the session: a new consumer resumes from the committed offset
+      s.lag.handled(m.partition, m.offset)
+      s.lag.busy(false)
+    }
+  }
+  let session = await open()
+  const done = (async () => {
+    while (!closed) {
+      try {
+        await consumeSession(session)
+        if (closed) return
+        onError?.(new Error(`the ${SHARDS_TOPIC} stream ended; reconnecting`))
+      } catch (err) {
+        if (closed) return
+        onError?.(new Error(`consumer failed (${(err as Error).message.split('\n')[0]}); reconnecting`))
+      }
+      await shut(session)
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000))
+        if (closed) return
+        try {
+          session = await open()
+          consumerReconnects.inc({ group: groupId })
+          if (closed) await shut(session)
+          break
+        } catch (err) {
+          onError?.(err as Error)
+        }
+      }
     }
   })()
   return {
     done,
     async close() {
       closed = true
-      lag.stop()
-      await stream.close()
-      await consumer.close()
+      await shut(session)
       await done.catch(() => {})
     },
   }

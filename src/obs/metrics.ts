@@ -40,6 +40,10 @@ export const eventsConsumed = new Counter({
   name: 'dsmath_events_consumed_total', help: 'Shard events handled by a consumer, by outcome (registered, already-registered, rejected, undecodable)',
   labelNames: ['group', 'outcome'], registers: [registry],
 })
+export const consumerReconnects = new Counter({
+  name: 'dsmath_consumer_reconnects_total', help: 'Times a consumer was closed and joined its group again (stream failed, commit refused)',
+  labelNames: ['group'], registers: [registry],
+})
 export const eventErrors = new Counter({
   name: 'dsmath_event_errors_total', help: 'Failed attempts to handle a shard event (retried)', labelNames: ['group'], registers: [registry],
 })
