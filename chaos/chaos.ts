@@ -146,6 +146,25 @@ class ProgressWatch {
     return undefined
   }
   stop(): void { this.stopped = true }
+  /** Sum of the last value seen from each process (exited ones keep theirs). */
+  total(): number { return [...this.last.values()].reduce((a, b) => a + b, 0) }
+  /** Scrapes every live process now and returns the total. */
+  async fresh(): Promise<number> {
+    for (const p of this.procs()) {
+      if (p.exited || !p.metricsPort) continue
+      const v = this.measure(await scrape(p.metricsPort))
+      this.last.set(p, Math.max(v, this.last.get(p) ?? 0))
+    }
+    return this.total()
+  }
+  /** Time from `t` until the total exceeds `base` (undefined: not within the timeout). */
+  async waitAbove(base: number, t: number, timeoutMs: number): Promise<number | undefined> {
+    while (Date.now() - t < timeoutMs) {
+      if ((await this.fresh()) > base) return Date.now() - t
+      await sleep(150)
+    }
+    return undefined
+  }
 }
 
 const corpusProgress = (m: Map<string, number>): number =>
@@ -367,6 +386,7 @@ async function main(): Promise<void> {
         const before = announced(await scrape(ctx.workers.at(-1)!.metricsPort))
         while (!ctx.done() && announced(await scrape(ctx.workers.at(-1)!.metricsPort)) <= before) await sleep(100)
         if (ctx.done()) break
+        const base = await watch.fresh()
         const t = Date.now()
         const down = await sh('bash infra/down.sh kafka')
         restarts++
@@ -375,7 +395,7 @@ async function main(): Promise<void> {
         const up = await sh('bash infra/up.sh kafka')
         if (up.code !== 0) throw new Error(`kafka did not come back: ${up.out}`)
         log(`  kafka back after ${fmtS(Date.now() - t)}`)
-        recover.push(await watch.waitFor(t, 180_000))
+        recover.push(await watch.waitAbove(base, t, 180_000))
         log(`  restart ${restarts}: announcing again after ${fmtS(recover.at(-1))}`)
       }
       watch.stop()
@@ -390,10 +410,12 @@ async function main(): Promise<void> {
       await sleep(200)
     }
     await kill(registry, 'SIGTERM')
+    await writeFile(join(stateDir, 'registry.log'), registry.output())
+    const reconnects = (/reconnecting/g[Symbol.match](registry.output()) ?? []).length
     const created = registered.filter((x) => x.created).length
     rows.push(await corpusRow('Kafka broker restart', String(restarts), clean, r, recover,
       [`broker down 3 s then restarted (infra/down.sh, infra/up.sh kafka); time to recover: from the stop until the next announcement`,
-        `registry consumer (group ${group}): ${created} of ${shards} shards registered, ${registered.length - created} redeliveries answered 'already registered'`]))
+        `registry consumer (group ${group}): ${created} of ${shards} shards registered, ${registered.length - created} redeliveries answered 'already registered'; the consumer logged ${reconnects} reconnects (log: ${stateDir}/registry.log)`]))
     if (created !== shards) rows.at(-1)!.lost += shards - created
   }
 
