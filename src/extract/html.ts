@@ -1,12 +1,11 @@
 // Main-text extraction that keeps math as LaTeX. A streaming pass over htmlparser2 events:
 // boilerplate subtrees are skipped, block elements become line breaks, and math markup
 // (MathJax scripts, KaTeX/MathJax 3 TeX annotations, MathML alttext, LaTeX images) becomes $...$ / $$...$$.
-import { decodeHTML } from 'entities/decode'
 import { scanHtml, type ScanHandler } from './scan.ts'
 import { normalizeText } from './normalize.ts'
 
 const SKIP_TAGS = new Set([
-  'head', 'style', 'button', 'select', 'option',
+  'head', 'title', 'style', 'button', 'select', 'option',
   'iframe', 'template', 'svg', 'canvas', 'object', 'embed', 'audio', 'video', 'dialog', 'menu',
 ])
 const BLOCK_TAGS = new Set([
@@ -95,6 +94,8 @@ export function extractText(html: string): Extracted {
   let skipDepth = 0
   let title = ''
   let inTitle = false
+  let titleSeen = false
+  const inSvg = (): boolean => stack.some((f) => f.tag === 'svg')
   let preDepth = 0
   let linkDepth = 0
   let cur = -1 // innermost element
@@ -118,7 +119,7 @@ export function extractText(html: string): Extracted {
 
   const handler: ScanHandler = {
     onopentag(name, attrs) {
-      if (name === 'title') inTitle = true
+      if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true }
       if (skipDepth > 0) {
         // Inside a skipped subtree only the nesting matters.
         if (!VOID_TAGS.has(name)) {
@@ -168,6 +169,7 @@ export function extractText(html: string): Extracted {
         }
       }
       if (skip) skipDepth += isVoid ? 0 : 1
+      handler.lean = skipDepth > 0
       if (name === 'pre' && !skip) preDepth++
       if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(PARAGRAPH_TAGS.has(name) ? 2 : 1)
       if (!skip && name === 'br' && block >= 0) brs[block]++
@@ -215,7 +217,7 @@ export function extractText(html: string): Extracted {
       if (idx < 0) return
       while (stack.length > idx) {
         const f = stack.pop()!
-        if (f.skip) skipDepth--
+        if (f.skip) handler.lean = --skipDepth > 0
         if (f.tag === 'pre' && !f.skip) preDepth--
         if (f.tag === 'math' && math && !f.skip) {
           const m: MathCapture = math
@@ -235,12 +237,7 @@ export function extractText(html: string): Extracted {
     },
   }
   // The <head> is never content: only its <title> is read, and the parse starts after it.
-  const bodyAt = headEnd(html)
-  if (bodyAt > 0) {
-    const t = /<title[^>]*>([\s\S]*?)<\/title/i.exec(html.slice(0, bodyAt))
-    if (t) title += decodeHTML(t[1])
-  }
-  scanHtml(bodyAt > 0 ? html.slice(bodyAt) : html, handler)
+  scanHtml(html, handler)
   const n = parent.length
   for (let i = 0; i < n; i++) {
     if (segEnd[i] < 0) segEnd[i] = segs.length
@@ -254,23 +251,6 @@ export function extractText(html: string): Extracted {
     if (relaxed.length > Math.max(2 * text.length, text.length + 250)) text = relaxed
   }
   return { title: normalizeText(title).replace(/\n/g, ' '), text }
-}
-
-/**
- * Where the head ends (just past "</head>"), or 0 when it cannot be told safely: no "</head>", or one that
- * may sit inside a script or a comment (an unmatched "<script" or "<!--" before it).
- */
-function headEnd(html: string): number {
-  const m = /<\/head\s*>/i.exec(html.length > 400_000 ? html.slice(0, 400_000) : html)
-  if (!m) return 0
-  const head = html.slice(0, m.index).toLowerCase()
-  const count = (s: string): number => {
-    let k = 0
-    for (let i = head.indexOf(s); i >= 0; i = head.indexOf(s, i + 1)) k++
-    return k
-  }
-  if (count('<script') !== count('</script') || count('<!--') !== count('-->') || count('<body') > 0) return 0
-  return m.index + m[0].length
 }
 
 function wrapTex(tex: string, display: boolean): string {

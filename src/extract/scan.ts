@@ -8,6 +8,8 @@ import { decodeHTML, decodeHTMLAttribute } from 'entities/decode'
 export type Attrs = Record<string, string>
 
 export interface ScanHandler {
+  /** While true, open tags are reported without their attributes (an empty object): a skipped subtree. */
+  lean?: boolean
   onopentag(name: string, attrs: Attrs): void
   ontext(text: string): void
   onclosetag(name: string): void
@@ -37,6 +39,7 @@ const RAW_TEXT = new Set(['script', 'style', 'iframe', 'noembed', 'noframes', 'x
 const RCDATA = new Set(['title', 'textarea'])
 const HTML_INTEGRATION = new Set(['mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'foreignobject', 'desc', 'title'])
 
+const NO_ATTRS: Attrs = Object.freeze({}) as Attrs
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 12 || c === 13
 const isNameEnd = (c: number): boolean => isSpace(c) || c === 47 || c === 62 // whitespace, "/", ">"
 const isAlpha = (c: number): boolean => ((c | 0x20) >= 97 && (c | 0x20) <= 122)
@@ -91,9 +94,27 @@ export function scanHtml(html: string, h: ScanHandler): void {
       let name = html.slice(lt + 1, j).toLowerCase()
       const inForeign = foreign[foreign.length - 1]
       if (name === 'image' && !inForeign) name = 'img'
-      const attrs: Attrs = {}
+      let attrs: Attrs = NO_ATTRS
       let selfClosing = false
-      while (j < n) {
+      if (h.lean) {
+        // Only the end of the tag: "=" may open a quoted value that holds a ">".
+        while (j < n) {
+          const ch = html.charCodeAt(j)
+          if (ch === 62) { selfClosing = html.charCodeAt(j - 1) === 47; j++; break }
+          if (ch === 61) {
+            j++
+            while (j < n && isSpace(html.charCodeAt(j))) j++
+            const q = html.charCodeAt(j)
+            if (q === 34 || q === 39) {
+              const e = html.indexOf(q === 34 ? '"' : "'", j + 1)
+              j = e < 0 ? n : e + 1
+            }
+            continue
+          }
+          j++
+        }
+      } else attrs = {}
+      while (!h.lean && j < n) {
         let ch = html.charCodeAt(j)
         if (isSpace(ch)) { j++; continue }
         if (ch === 62) { j++; break } // ">"
