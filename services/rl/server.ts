@@ -25,6 +25,7 @@ import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext } from '
 import { readProblems } from '../../src/train/eval.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { observeTrainStep } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
 const TERMINAL = new Set([JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED, JobState.JOB_STATE_CANCELLED])
@@ -265,6 +266,7 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
           const hooks = {
             onStep: (m: { reward_mean: number; accuracy: number; kl: number; loss: number; response_length: number }) => {
               done++
+              observeTrainStep(job.id, { step: done, loss: m.loss, rewardMean: m.reward_mean })
               job.update({ step: done, loss: m.loss, learning_rate: rl.lr, metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
             },
             onEval: (e: { step: number; accuracy: number }) => { job.update({ metrics: { ...job.status.metrics, [done === 0 ? 'eval_accuracy_start' : 'eval_accuracy'] : e.accuracy } }) },
@@ -364,7 +366,10 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
           await w.initRewardModel({ checkpoint: '', optimizer: { lr }, seed })
           const s = await trainRewardModel(w, examples, {
             epochs, batchSize: batch, lr, seed,
-            onStep: (step, loss, accuracy) => job.update({ step, loss, learning_rate: lr, metrics: { ...job.status.metrics, accuracy } }),
+            onStep: (step, loss, accuracy) => {
+              observeTrainStep(job.id, { step, loss })
+              job.update({ step, loss, learning_rate: lr, metrics: { ...job.status.metrics, accuracy } })
+            },
           })
           const dir = join(c.checkpoint_dir || join(job.dir, 'run'), 'reward-model')
           await w.saveRewardModel(dir, { kind: cfg.kind === RewardKind.REWARD_KIND_OUTCOME ? 'orm' : 'prm', init_checkpoint: c.init_checkpoint, examples: examples.length })

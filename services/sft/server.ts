@@ -19,6 +19,7 @@ import {
 import { listCheckpoints } from '../../src/train/pretrain.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { observeTrainStep } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
 const SERVICE_NAME = 'dsmath.v1.SftService'
@@ -204,6 +205,7 @@ export class SftJobs {
       let firstLoss: number | undefined, respTokens = 0, tokens = 0, ms = 0
       const summary = await runSft(job.resolved.run, conn, {
         onStep: (m) => {
+          observeTrainStep(job.id, { step: m.step, loss: m.loss, tokens: m.tokens, tokensPerSecond: m.tokens_per_sec })
           firstLoss ??= m.loss
           respTokens += m.response_tokens
           tokens += m.tokens

@@ -65,6 +65,20 @@ export const trainStep = new Gauge({
   name: 'dsmath_train_step', help: 'Step of the last training step', labelNames: ['job'], registers: [registry],
 })
 
+export const rlRewardMean = new Gauge({
+  name: 'dsmath_rl_reward_mean', help: 'Mean reward of the last RL step (GRPO, online RFT)', labelNames: ['job'], registers: [registry],
+})
+
+/** One training step of a job (pretrain, SFT, reward model, GRPO): loss, step, and tokens when the step reports them. */
+export function observeTrainStep(job: string, m: { step: number; loss: number; tokens?: number; tokensPerSecond?: number; rewardMean?: number }): void {
+  trainLoss.set({ job }, m.loss)
+  trainStep.set({ job }, m.step)
+  trainSteps.inc({ job })
+  if (m.tokens !== undefined) trainTokens.inc({ job }, m.tokens)
+  if (m.tokensPerSecond !== undefined) trainTokensPerSecond.set({ job }, m.tokensPerSecond)
+  if (m.rewardMean !== undefined) rlRewardMean.set({ job }, m.rewardMean)
+}
+
 /** The port from the flag, else DSMATH_METRICS_PORT; undefined when neither is set (no server). */
 export function metricsPort(flag?: string | boolean): number | undefined {
   const v = typeof flag === 'string' ? flag : process.env.DSMATH_METRICS_PORT
@@ -110,4 +124,19 @@ export async function startMetricsServer(port: number, host = process.env.DSMATH
     port: typeof addr === 'object' && addr ? addr.port : port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** For a serve command: starts the metrics server when --metrics-port or DSMATH_METRICS_PORT is given (a bad value is a usage error). */
+export async function serveMetrics(flag: string | boolean | undefined): Promise<MetricsServer | undefined> {
+  let port: number | undefined
+  try {
+    port = metricsPort(flag)
+  } catch (err) {
+    const { UsageError } = await import('../cli/args.ts')
+    throw new UsageError(`--metrics-port: ${(err as Error).message}`)
+  }
+  if (port === undefined) return undefined
+  const server = await startMetricsServer(port)
+  process.stderr.write(`metrics on http://${process.env.DSMATH_METRICS_HOST ?? '0.0.0.0'}:${server.port}/metrics\n`)
+  return server
 }

@@ -12,6 +12,7 @@ import {
 } from './reward-model.ts'
 import { newlineTest, RlWorker, sampleGroups, stepEnds } from './rollout.ts'
 import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext, type RlMethod, type RlStepMetrics, type RlSummary } from './trainer.ts'
+import { serveMetrics } from '../obs/metrics.ts'
 
 const stamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
 
@@ -279,15 +280,16 @@ export async function rewardScore(argv: string[]): Promise<number> {
 export function rlServe(kind: 'reward' | 'grpo'): (argv: string[]) => Promise<number> {
   const defaultPort = kind === 'reward' ? 50063 : 50064
   const usage = `
-dsmath ${kind} serve [--host H] [--port ${defaultPort}] [--state DIR] [--worker-threads T]
+dsmath ${kind} serve [--host H] [--port ${defaultPort}] [--state DIR] [--worker-threads T] [--metrics-port P]
 gRPC ${kind === 'reward' ? 'RewardService: reward-model training jobs (outcome or process supervision) and Score (rule, ORM, PRM rewards)' : 'GrpoService: GRPO, online RFT and RFT jobs, iterative RL with reward_refresh_every'},
 driving a PyTorch worker (the job's common.workers, or one the service starts). Health checking and
 reflection; with DSMATH_AUTH_TOKEN set, calls need "authorization: Bearer <token>". State: --state (default .dsmath/${kind}).
 `
   return async (argv) => {
-    const { values, positionals } = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' } }, usage)
+    const { values, positionals } = parse(argv, { host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' }, 'metrics-port': { type: 'string' } }, usage)
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     const { startRlServer } = await import('../../services/rl/server.ts')
+    const metrics = await serveMetrics(values['metrics-port'])
     const host = (values.host as string | undefined) ?? '127.0.0.1'
     const server = await startRlServer(kind, {
       host, port: intFlag(values, 'port', defaultPort), stateDir: (values.state as string | undefined) ?? `.dsmath/${kind}`,
@@ -296,6 +298,7 @@ reflection; with DSMATH_AUTH_TOKEN set, calls need "authorization: Bearer <token
     log(`${kind} service listening on ${host}:${server.port}`)
     await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
     await server.close()
+    await metrics?.close()
     return 0
   }
 }

@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js'
 import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, loadTokenizer, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
 import { spawnWorker, WorkerConn } from './worker.ts'
+import { serveMetrics } from '../obs/metrics.ts'
 
 const SFT_USAGE = `
 dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
@@ -33,7 +34,7 @@ Defaults: --steps 500 (the paper's) --seq-len 256 --batch 8 --lr 1e-3 --warmup 1
 `
 
 const SERVE_USAGE = `
-dsmath sft serve [--host H] [--port P] [--state DIR] [--worker-threads T]
+dsmath sft serve [--host H] [--port P] [--state DIR] [--worker-threads T] [--metrics-port P]
 Serves dsmath.v1.SftService over gRPC (health checking and reflection included): jobs fine-tune a pretrain
 checkpoint (common.init_checkpoint) through the worker named in their config or one the service starts.
 Job configs and statuses live under --state (default .dsmath/sft). Set DSMATH_AUTH_TOKEN to require a
@@ -248,9 +249,10 @@ async function sftRemote(values: Record<string, unknown>, datasets: SftDatasetSp
 
 export async function sftServe(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' },
+    host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' }, 'metrics-port': { type: 'string' },
   }, SERVE_USAGE)
   const { startSftServer } = await import('../../services/sft/server.ts')
+  const metrics = await serveMetrics(values['metrics-port'])
   const host = (values.host as string | undefined) ?? '127.0.0.1'
   const server = await startSftServer({
     host, port: intFlag(values, 'port', 50062), stateDir: (values.state as string | undefined) ?? '.dsmath/sft',
@@ -264,5 +266,6 @@ export async function sftServe(argv: string[]): Promise<number> {
   })
   log('sft service stopping: running jobs stop after a checkpoint')
   await server.close()
+  await metrics?.close()
   return 0
 }
