@@ -392,7 +392,7 @@ async function main(): Promise<void> {
         restarts++
         log(`  kafka stopped (${down.out.trim()})`)
         await sleep(3000)
-        const up = await sh('setsid bash infra/up.sh kafka')
+        const up = await sh('setsid -w bash infra/up.sh kafka')
         if (up.code !== 0) throw new Error(`kafka did not come back: ${up.out}`)
         log(`  kafka back after ${fmtS(Date.now() - t)}`)
         recover.push(await watch.waitAbove(base, t, 180_000))
@@ -434,7 +434,7 @@ async function main(): Promise<void> {
         await sh('bash infra/down.sh temporal')
         restarts++
         await sleep(3000)
-        const up = await sh('setsid bash infra/up.sh temporal')
+        const up = await sh('setsid -w bash infra/up.sh temporal')
         if (up.code !== 0) throw new Error(`temporal did not come back: ${up.out}`)
         log(`  temporal back after ${fmtS(Date.now() - t)}`)
         // Progress after the restart only: while the server is down a worker can still finish what it holds.
