@@ -28,6 +28,14 @@ const RENDERED_MATH = /(^|\s)(katex-html|MathJax_Preview|MathJax|MathJax_Display
 const TEXT_TEX = /\$[^$\d\s][^$]*\$|\\\(|\\\[/
 const LATEX_IMG = /codecogs|latex\.php|mathtex|wp-latex|\/latex\?|chart\.apis\.google\.com.*cht=tx|tex2img/i
 
+const NOT_SPACE = /\S/
+const UPPER = /[A-Z]/
+// Whitespace that collapsing would change: two in a row, or any but a plain space.
+const SPACE_RUN = /\s\s|[^\S ]/
+// The attributes extraction reads (the scanner drops the others).
+const WANTED_ATTRS: ReadonlySet<string> = new Set(['class', 'id', 'style', 'hidden', 'aria-hidden', 'type', 'href', 'src', 'alt', 'title',
+  'encoding', 'display', 'mode', 'alttext'])
+
 export interface Extracted {
   title: string
   text: string
@@ -118,6 +126,7 @@ export function extractText(html: string): Extracted {
   }
 
   const handler: ScanHandler = {
+    wanted: WANTED_ATTRS,
     onopentag(name, attrs) {
       if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true }
       if (skipDepth > 0) {
@@ -185,11 +194,11 @@ export function extractText(html: string): Extracted {
         return
       }
       if (skipDepth > 0) return
-      if (preDepth === 0 && text.trim() === '') {
+      if (preDepth === 0 && !NOT_SPACE.test(text)) {
         push(' ')
         return
       }
-      const t = preDepth > 0 ? text : text.replace(/\s+/g, ' ')
+      const t = preDepth > 0 || !SPACE_RUN.test(text) ? text : text.replace(/\s+/g, ' ')
       push(t)
       if (cur < 0) return
       const n = t.length - (t.charCodeAt(0) === 32 ? 1 : 0)
@@ -313,7 +322,10 @@ function selectContent(d: Parsed, relaxed: boolean): string {
     // BEM modifiers ("section--has-ads") describe a variant of the element, not what it is.
     // An id of four or more words is a slug of a heading ("sharing-with-multiple-developers"), not a role.
     const id = d.idOf[i] && d.idOf[i].split(/[-_]+/).length < 4 ? d.idOf[i] : ''
-    return d.clsOf[i] || id ? `${d.clsOf[i]} ${id}`.replace(/--\S*/g, '').replace(/([a-z])([A-Z])/g, '$1-$2') : ''
+    if (!d.clsOf[i] && !id) return ''
+    let names = id ? `${d.clsOf[i]} ${id}` : d.clsOf[i]
+    if (names.includes('--')) names = names.replace(/--\S*/g, '')
+    return UPPER.test(names) ? names.replace(/([a-z])([A-Z])/g, '$1-$2') : names
   }
   const namedFurniture = (i: number, names: string): boolean => names !== '' && !NEVER_FURNITURE.has(tagOf[i]) && (BOILERPLATE.test(names) || WIDGET.test(names))
   for (let i = 0; i < n; i++) {

@@ -10,6 +10,8 @@ export type Attrs = Record<string, string>
 export interface ScanHandler {
   /** While true, open tags are reported without their attributes (an empty object): a skipped subtree. */
   lean?: boolean
+  /** When given, only these attributes are reported. */
+  wanted?: ReadonlySet<string>
   onopentag(name: string, attrs: Attrs): void
   ontext(text: string): void
   onclosetag(name: string): void
@@ -53,6 +55,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
   // integration points).
   const foreign: boolean[] = [false]
   let i = 0
+  const wanted = h.wanted
   const pop = (): void => {
     const name = stack.pop()!
     if (name === 'svg' || name === 'math' || HTML_INTEGRATION.has(name)) foreign.pop()
@@ -132,6 +135,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
           j++
         }
         const aname = html.slice(ns, j).toLowerCase()
+        const keep = wanted === undefined || wanted.has(aname)
         while (j < n && isSpace(html.charCodeAt(j))) j++
         let value = ''
         if (j < n && html.charCodeAt(j) === 61) { // "="
@@ -141,7 +145,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
           if (q === 34 || q === 39) {
             let e = html.indexOf(q === 34 ? '"' : "'", j + 1)
             if (e < 0) e = n
-            value = html.slice(j + 1, e)
+            if (keep) value = html.slice(j + 1, e)
             j = e + 1
           } else {
             const vs = j
@@ -152,9 +156,9 @@ export function scanHtml(html: string, h: ScanHandler): void {
             }
             value = html.slice(vs, j)
           }
-          if (value.indexOf('&') >= 0) value = decodeHTMLAttribute(value)
+          if (keep && value.indexOf('&') >= 0) value = decodeHTMLAttribute(value)
         }
-        if (!(aname in attrs)) attrs[aname] = value
+        if (keep && !(aname in attrs)) attrs[aname] = value
       }
       open(name, attrs, selfClosing)
       i = j
