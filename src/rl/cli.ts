@@ -2,7 +2,10 @@
 // PyTorch worker as its child and drives it).
 import { copyFile, mkdir, readFile, writeFile, appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import * as grpc from '@grpc/grpc-js'
 import { intFlag, log, parse, UsageError } from '../cli/args.ts'
+import { GrpoServiceClient, JobState, RewardKind as PbRewardKind, type GrpoJobConfig, type JobStatus } from '../gen/dsmath/v1/training.ts'
+import { LossAggregation } from '../gen/dsmath/v1/worker.ts'
 import { lineChartsSvg } from '../train/plot.ts'
 import { ProgressBar } from '../train/progress.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../train/sft.ts'
@@ -58,7 +61,7 @@ export function plotRl(s: Pick<RlSummary, 'history' | 'evals'>, title: string): 
 }
 
 const RL_USAGE = (m: string): string => `
-dsmath train ${m} --local --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
+dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
         [--lr X] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
         [--seed S] [--threads T] [--worker HOST:PORT]${m === 'grpo' ? `
         [--reward rule|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
@@ -88,10 +91,10 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       reward: { type: 'string' }, 'reward-model': { type: 'string' }, beta: { type: 'string' }, clip: { type: 'string' }, 'clip-high': { type: 'string' },
       aggregation: { type: 'string' }, 'dynamic-sampling': { type: 'boolean' }, iterations: { type: 'string' }, 'rm-questions': { type: 'string' },
       'rm-samples': { type: 'string' }, 'rm-epochs': { type: 'string' }, 'rm-lr': { type: 'string' }, replay: { type: 'string' },
-      'prm-n': { type: 'string' }, 'prm-label': { type: 'string' },
+      'prm-n': { type: 'string' }, 'prm-label': { type: 'string' }, service: { type: 'string' }, 'job-id': { type: 'string' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-    if (!values.local) throw new UsageError(`dsmath train ${method}: only --local is implemented here (or submit to the GrpoService with dsmath grpo serve)`)
+    if (!values.local && !values.service) throw new UsageError(`dsmath train ${method}: give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
     const checkpoint = values.checkpoint as string | undefined
     if (!checkpoint) throw new UsageError('--checkpoint is required (an SFT checkpoint)')
     const reward = (values.reward as string | undefined) ?? 'rule'
@@ -112,6 +115,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), seed: intFlag(values, 'seed', 1),
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
     }
+    if (values.service) return rlRemote(method, values, cfg, iterations)
     const outDir = (values.out as string | undefined) ?? join('out', method, stamp())
     await mkdir(outDir, { recursive: true })
     const metricsPath = join(outDir, 'metrics.jsonl')
@@ -164,6 +168,57 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     })
   }
 }
+
+/** dsmath train grpo|rft|online-rft --service: submit a GrpoJobConfig built from the flags and follow its status stream. */
+async function rlRemote(method: RlMethod, values: Record<string, unknown>, cfg: RlConfig, iterations: number): Promise<number> {
+  const address = String(values.service)
+  const token = process.env.DSMATH_AUTH_TOKEN || undefined
+  const md = (): grpc.Metadata => { const m = new grpc.Metadata(); if (token) m.set('authorization', `Bearer ${token}`); return m }
+  const client = new GrpoServiceClient(address, grpc.credentials.createInsecure())
+  const kind = cfg.reward === 'orm' ? PbRewardKind.REWARD_KIND_OUTCOME : cfg.reward === 'prm' ? PbRewardKind.REWARD_KIND_PROCESS : PbRewardKind.REWARD_KIND_UNSPECIFIED
+  const config: GrpoJobConfig = {
+    common: {
+      workers: { addresses: values.worker ? [String(values.worker)] : [], auth_token: '', step_deadline_ms: 0 }, model: undefined,
+      init_checkpoint: String(values.checkpoint), optimizer: { lr: cfg.lr, beta1: undefined, beta2: undefined, weight_decay: undefined, grad_clip: undefined, eps: undefined },
+      lr_schedule: undefined, batch_size: cfg.questionsPerStep, seq_len: 0, total_steps: cfg.steps * Math.max(1, iterations), checkpoint_dir: (values.out as string | undefined) ?? '',
+      checkpoint_every: 0, seed: cfg.seed, tokenizer: (values.tokenizer as string | undefined) ?? '',
+    },
+    questions: [], reward_checkpoint: (values['reward-model'] as string | undefined) ?? '', reward_kind: kind, group_size: cfg.groupSize, kl_coef: cfg.klBeta,
+    clip_epsilon: cfg.clipEps, updates_per_batch: cfg.mu, max_new_tokens: cfg.maxNewTokens, temperature: cfg.temperature, top_p: cfg.topP,
+    reward_refresh_every: iterations ? cfg.steps : 0, dynamic_sampling: cfg.dynamicSampling, aggregation: AGG_ENUM[cfg.aggregation],
+    clip_epsilon_high: cfg.clipEpsHigh ?? 0, replay_share: numFlag(values, 'replay', 0.1), method, eval_problems: cfg.evalN,
+  }
+  try {
+    const submitted = await new Promise<JobStatus>((resolve, reject) => client.submitJob(
+      { config, job_id: (values['job-id'] as string | undefined) ?? '' }, md(), { deadline: Date.now() + 60_000 },
+      (e, r) => (e ? reject(new Error(`${address}: ${e.details || e.message}`)) : resolve(r.status!)),
+    ))
+    log(`${method}: job ${submitted.job_id} submitted to ${address}`)
+    const bar = new ProgressBar(Number(submitted.total_steps), method)
+    const final = await new Promise<JobStatus>((resolve, reject) => {
+      let last = submitted
+      const stream = client.streamStatus({ job_id: submitted.job_id }, md())
+      stream.on('data', (r: { status?: JobStatus }) => {
+        last = r.status!
+        if (last.step > 0) bar.update(Number(last.step), `reward ${(last.metrics.reward_mean ?? 0).toFixed(3)} kl ${(last.metrics.kl ?? 0).toFixed(4)}`)
+      })
+      stream.on('error', (e: grpc.ServiceError) => reject(new Error(`${address}: ${e.details || e.message}`)))
+      stream.on('end', () => resolve(last))
+    })
+    bar.done()
+    const out = { job_id: final.job_id, state: JobState[final.state], steps: Number(final.step), metrics: final.metrics, checkpoint: final.last_checkpoint, message: final.message }
+    if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
+    else log(`${method}: job ${out.job_id} ${out.state}: ${out.steps} steps; checkpoint ${out.checkpoint}`)
+    return final.state === JobState.JOB_STATE_SUCCEEDED ? 0 : 1
+  } finally {
+    client.close()
+  }
+}
+
+const AGG_ENUM = {
+  'sequence-mean': LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN, 'token-mean': LossAggregation.LOSS_AGGREGATION_TOKEN_MEAN,
+  'dr-grpo': LossAggregation.LOSS_AGGREGATION_DR_GRPO,
+} as const
 
 // ---- dsmath reward ----
 

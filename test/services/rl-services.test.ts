@@ -14,6 +14,7 @@ import { PieceCounter, trainBpe } from '../../src/tokenizer/train.ts'
 import { arithmeticDocument } from '../../src/train/arithmetic.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 import { startRlServer, type RunningRlServer } from '../../services/rl/server.ts'
+import { runCli } from '../helpers.ts'
 
 const md = (token?: string): grpc.Metadata => { const m = new grpc.Metadata(); if (token) m.set('authorization', `Bearer ${token}`); return m }
 type Client = RewardServiceClient | GrpoServiceClient
@@ -125,7 +126,7 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(prm.scores[0].score).toBeCloseTo(orm.scores[0].score, 6)
   })
 
-  it('a GRPO job runs to SUCCEEDED with a checkpoint; bad configs name the field; calls need the token; health is open', { timeout: 180_000 }, async () => {
+  it('a GRPO job runs to SUCCEEDED with a checkpoint (also submitted by the CLI); bad configs name the field; calls need the token; health is open', { timeout: 240_000 }, async () => {
     expect(await refused(unary(gc, 'submitJob', { config: grpoConfig() }), grpc.status.UNAUTHENTICATED)).toMatch(/authorization/)
     const bad: [Partial<GrpoJobConfig>, RegExp][] = [
       [{ group_size: 1 }, /^config\.group_size: /], [{ top_p: 2 }, /^config\.top_p: /], [{ method: 'ppo' }, /^config\.method: /],
@@ -142,6 +143,11 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(last.last_checkpoint).toMatch(/step-000002$/)
     const { checkpoints } = await unary<{ checkpoints: { path: string; step: number }[] }>(gc, 'listCheckpoints', { job_id: 'g1' }, 's3cret')
     expect(checkpoints.map((c) => Number(c.step))).toEqual([2])
+    // the CLI submits the same kind of job and follows it
+    const cli = await runCli(['train', 'grpo', '--service', `127.0.0.1:${grpo.port}`, '--checkpoint', init, '--worker', worker.address, '--steps', '1',
+      '--questions', '1', '--group', '2', '--max-new-tokens', '4', '--eval-n', '0', '--job-id', 'from-cli', '--json'], { DSMATH_AUTH_TOKEN: 's3cret' })
+    expect(cli.code, cli.stderr).toBe(0)
+    expect(JSON.parse(cli.stdout.trim().split('\n').pop()!)).toMatchObject({ job_id: 'from-cli', state: 'JOB_STATE_SUCCEEDED', steps: 1 })
     const health = new (grpc.makeGenericClientConstructor({
       Check: {
         path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
