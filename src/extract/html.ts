@@ -128,7 +128,7 @@ export function extractText(html: string): Extracted {
   const handler: ScanHandler = {
     wanted: WANTED_ATTRS,
     onopentag(name, attrs) {
-      if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true }
+      if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true; handler.lean = false }
       if (skipDepth > 0) {
         // Inside a skipped subtree only the nesting matters.
         if (!VOID_TAGS.has(name)) {
@@ -178,7 +178,7 @@ export function extractText(html: string): Extracted {
         }
       }
       if (skip) skipDepth += isVoid ? 0 : 1
-      handler.lean = skipDepth > 0
+      handler.lean = skipDepth > 0 && !inTitle && !script
       if (name === 'pre' && !skip) preDepth++
       if (!skip && (BLOCK_TAGS.has(name) || name === 'br')) newline(PARAGRAPH_TAGS.has(name) ? 2 : 1)
       if (!skip && name === 'br' && block >= 0) brs[block]++
@@ -226,7 +226,7 @@ export function extractText(html: string): Extracted {
       if (idx < 0) return
       while (stack.length > idx) {
         const f = stack.pop()!
-        if (f.skip) handler.lean = --skipDepth > 0
+        if (f.skip) handler.lean = --skipDepth > 0 && !inTitle && !script
         if (f.tag === 'pre' && !f.skip) preDepth--
         if (f.tag === 'math' && math && !f.skip) {
           const m: MathCapture = math

@@ -8,7 +8,8 @@ import { decodeHTML, decodeHTMLAttribute } from 'entities/decode'
 export type Attrs = Record<string, string>
 
 export interface ScanHandler {
-  /** While true, open tags are reported without their attributes (an empty object): a skipped subtree. */
+  /** While true, open tags are reported without their attributes (an empty object) and text is not reported: a
+   * skipped subtree. */
   lean?: boolean
   /** When given, only these attributes are reported. */
   wanted?: ReadonlySet<string>
@@ -87,11 +88,11 @@ export function scanHtml(html: string, h: ScanHandler): void {
 
   while (i < n) {
     const lt = html.indexOf('<', i)
-    if (lt < 0) { h.ontext(decodeText(html.slice(i))); break }
+    if (lt < 0) { if (!h.lean) h.ontext(decodeText(html.slice(i))); break }
     const c = lt + 1 < n ? html.charCodeAt(lt + 1) : 0
     if (isAlpha(c)) {
       // Open tag: name, then attributes up to ">".
-      if (lt > i) h.ontext(decodeText(html.slice(i, lt)))
+      if (lt > i && !h.lean) h.ontext(decodeText(html.slice(i, lt)))
       let j = lt + 2
       while (j < n && !isNameEnd(html.charCodeAt(j))) j++
       let name = html.slice(lt + 1, j).toLowerCase()
@@ -177,7 +178,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
           k = m + 2
         }
         const body = html.slice(i, end < 0 ? n : end)
-        if (body) h.ontext(RCDATA.has(name) ? decodeText(body) : body)
+        if (body && !h.lean) h.ontext(RCDATA.has(name) ? decodeText(body) : body)
         if (end < 0) { i = n; break }
         const gt = html.indexOf('>', end)
         close(name)
@@ -188,7 +189,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
     if (c === 47) { // "</"
       const d = lt + 2 < n ? html.charCodeAt(lt + 2) : 0
       if (isAlpha(d)) {
-        if (lt > i) h.ontext(decodeText(html.slice(i, lt)))
+        if (lt > i && !h.lean) h.ontext(decodeText(html.slice(i, lt)))
         let j = lt + 3
         while (j < n && !isNameEnd(html.charCodeAt(j))) j++
         const name = html.slice(lt + 2, j).toLowerCase()
@@ -198,18 +199,18 @@ export function scanHtml(html: string, h: ScanHandler): void {
         continue
       }
       if (d === 62) { // "</>" is dropped
-        if (lt > i) h.ontext(decodeText(html.slice(i, lt)))
+        if (lt > i && !h.lean) h.ontext(decodeText(html.slice(i, lt)))
         i = lt + 3
         continue
       }
       // "</" and no letter: a bogus comment up to ">".
-      if (lt > i) h.ontext(decodeText(html.slice(i, lt)))
+      if (lt > i && !h.lean) h.ontext(decodeText(html.slice(i, lt)))
       const gt = html.indexOf('>', lt + 2)
       i = gt < 0 ? n : gt + 1
       continue
     }
     if (c === 33 || c === 63) { // "<!" or "<?"
-      if (lt > i) h.ontext(decodeText(html.slice(i, lt)))
+      if (lt > i && !h.lean) h.ontext(decodeText(html.slice(i, lt)))
       if (c === 33 && html.startsWith('--', lt + 2)) {
         // A comment ends at "-->" or at "--!>".
         const e = html.indexOf('--', lt + 4)
@@ -225,7 +226,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
     // A "<" that opens no tag is text: keep it with the run that follows.
     const next = html.indexOf('<', lt + 1)
     const stop = next < 0 ? n : next
-    h.ontext(decodeText(html.slice(i, stop)))
+    if (!h.lean) h.ontext(decodeText(html.slice(i, stop)))
     i = stop
   }
   while (stack.length > 0) pop()
