@@ -57,7 +57,7 @@ describe('dsmath train sft / eval --local', () => {
     expect([0, 1]).toContain(e2.correct)
     expect(e2).not.toHaveProperty('maj_at_k')
     console.log(`pretrain -> sft -> eval: ${((performance.now() - t0) / 1000).toFixed(1)} s; sft loss ${s.first_loss.toFixed(3)} -> ${s.last_loss.toFixed(3)}`)
-  }, 150_000)
+  }, 400_000) // 84 s on a quiet machine; several minutes when the 2 cores are shared by many jobs
 
   it('refuses bad flags with exit status 2', async () => {
     const a = await runCli(['train', 'eval', '--local', '--generated', '3'])
