@@ -310,8 +310,12 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   }
   let docProse = 0
   for (let i = 0; i < n; i++) if (parent[i] < 0) docProse += prose[i]
-  const children: number[][] = Array.from({ length: n }, () => [])
-  for (let i = 0; i < n; i++) if (parent[i] >= 0) children[parent[i]].push(i)
+  // An element's children, found on demand: ids are in document order and a subtree is the run up to lastDesc.
+  const childrenOf = (i: number): number[] => {
+    const out: number[] = []
+    for (let j = i + 1; j <= lastDesc[i]; j = lastDesc[j] + 1) out.push(j)
+    return out
+  }
 
   // Furniture: nav/footer/aside/form, and class or id names of page furniture. A wrapper that holds most of
   // the page's prose is layout (an ASP.NET <form>, "page menu-open", "c-fixed-sidebar-layout"), not
@@ -393,13 +397,13 @@ function selectContent(d: Parsed, relaxed: boolean): string {
       if (score[p] > last) { top = p; break }
       last = score[p]
     }
-    while (parent[top] >= 0 && tagOf[parent[top]] !== 'body' && children[parent[top]].length === 1) top = parent[top]
+    while (parent[top] >= 0 && tagOf[parent[top]] !== 'body' && childrenOf(parent[top]).length === 1) top = parent[top]
     // Siblings that score well, or plain paragraphs with little link text, join the top candidate.
     const p = parent[top]
     if (p < 0) roots = [top]
     else {
       const threshold = Math.max(10, score[top] * 0.2)
-      for (const s of children[p]) {
+      for (const s of childrenOf(p)) {
         let ok = s === top
         if (!ok && !inBoiler[s]) {
           const bonus = d.clsOf[s] && d.clsOf[s] === d.clsOf[top] ? score[top] * 0.2 : 0
@@ -414,7 +418,7 @@ function selectContent(d: Parsed, relaxed: boolean): string {
       const gp = parent[p]
       if (gp >= 0 && tagOf[gp] !== 'body' && tagOf[gp] !== 'html') {
         const before: number[] = [], after: number[] = []
-        for (const s of children[gp]) {
+        for (const s of childrenOf(gp)) {
           // A heading after the content stands over a section that is not in it ("11 responses to ...").
           if (s === p || inBoiler[s] || prose[s] < 80 || links[s] >= 0.25 * total[s] || (s > p && HEADINGS.has(tagOf[s]))) continue
           ;(s < p ? before : after).push(s)
@@ -465,8 +469,9 @@ function selectContent(d: Parsed, relaxed: boolean): string {
   // A heading whose section is all removed ("Related posts" over a dropped link list) goes with it.
   const orphanHeadings = (r: number): void => {
     for (let i = r; i <= lastDesc[r]; i++) {
-      if (removed[i] || children[i].length < 2) continue
-      const kids = children[i]
+      if (removed[i] || lastDesc[i] <= i) continue
+      const kids = childrenOf(i)
+      if (kids.length < 2) continue
       for (let j = 0; j < kids.length; j++) {
         if (removed[kids[j]] || !HEADINGS.has(tagOf[kids[j]])) continue
         let content = false, any = false
