@@ -19,6 +19,7 @@ import {
 import { listCheckpoints } from '../../src/train/pretrain.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 import { observeTrainStep } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
@@ -207,6 +208,11 @@ export class SftJobs {
         onStep: (m) => {
           observeTrainStep(job.id, { step: m.step, loss: m.loss, tokens: m.tokens, tokensPerSecond: m.tokens_per_sec })
           firstLoss ??= m.loss
+          trainLoss.set({ job: job.id }, m.loss)
+          trainStep.set({ job: job.id }, m.step)
+          trainSteps.inc({ job: job.id })
+          trainTokens.inc({ job: job.id }, m.tokens)
+          trainTokensPerSecond.set({ job: job.id }, m.tokens_per_sec)
           respTokens += m.response_tokens
           tokens += m.tokens
           ms += m.step_ms

@@ -40,6 +40,8 @@ checkpoint (common.init_checkpoint) through the worker named in their config or 
 Job configs and statuses live under --state (default .dsmath/sft). Set DSMATH_AUTH_TOKEN to require a
 bearer token.
   --port P          default 50062
+  --metrics-port P  serve Prometheus metrics on http://0.0.0.0:P/metrics (or $DSMATH_METRICS_PORT)
+Logs are JSON lines on stderr (job_id).
 `
 
 const EVAL_USAGE = `
@@ -249,22 +251,28 @@ async function sftRemote(values: Record<string, unknown>, datasets: SftDatasetSp
 
 export async function sftServe(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' }, 'metrics-port': { type: 'string' },
+    host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, 'worker-threads': { type: 'string' },
+    'metrics-port': { type: 'string' },
   }, SERVE_USAGE)
   const { startSftServer } = await import('../../services/sft/server.ts')
-  const metrics = await serveMetrics(values['metrics-port'])
+  const { createLogger } = await import('../obs/log.ts')
+  const { metricsPort, startMetricsServer } = await import('../obs/metrics.ts')
+  const logger = createLogger('sft')
+  let mport: number | undefined
+  try { mport = metricsPort(values['metrics-port'] as string | undefined) } catch (err) { throw new UsageError(`--metrics-port: ${(err as Error).message}`) }
   const host = (values.host as string | undefined) ?? '127.0.0.1'
   const server = await startSftServer({
     host, port: intFlag(values, 'port', 50062), stateDir: (values.state as string | undefined) ?? '.dsmath/sft',
     authToken: process.env.DSMATH_AUTH_TOKEN || undefined, workerThreads: intFlag(values, 'worker-threads', 0),
-    log: (msg, fields) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), service: 'sft', msg, ...fields }) + '\n'),
+    log: (msg, fields) => logger.info(msg, fields),
   })
-  log(`sft service listening on ${host}:${server.port}`)
+  const metrics = mport === undefined ? undefined : await startMetricsServer(mport)
+  logger.info(`sft service listening on ${host}:${server.port}`, { port: server.port, metrics_port: metrics?.port })
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
-  log('sft service stopping: running jobs stop after a checkpoint')
+  logger.info('sft service stopping: running jobs stop after a checkpoint')
   await server.close()
   await metrics?.close()
   return 0
