@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import * as corpusActivities from './activities.ts'
 import * as recallActivities from './recall-activities.ts'
 import { CORPUS_TASK_QUEUE } from './types.ts'
+import { createLogger } from '../src/obs/log.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url))
 
@@ -12,9 +13,21 @@ export function temporalAddress(): string {
 }
 
 let runtimeInstalled = false
-export function quietRuntime(level: 'WARN' | 'INFO' = 'WARN'): void {
+/**
+ * Installs the Temporal runtime's logger at `level`. With `json`, its lines (SDK, core, workflow and activity
+ * loggers) are JSON objects like the worker's own (src/obs/log.ts), with the SDK's metadata as fields.
+ */
+export function quietRuntime(level: 'WARN' | 'INFO' = 'WARN', json = false): void {
   if (runtimeInstalled) return
-  Runtime.install({ logger: new DefaultLogger(level) })
+  const jsonLog = json ? createLogger('corpus-worker').child({ source: 'temporal' }) : undefined
+  Runtime.install({
+    logger: jsonLog
+      ? new DefaultLogger(level, (e) => {
+        const lvl = e.level === 'ERROR' ? 'error' : e.level === 'WARN' ? 'warn' : e.level === 'INFO' ? 'info' : 'debug'
+        jsonLog[lvl](e.message, e.meta as Record<string, unknown> | undefined)
+      })
+      : new DefaultLogger(level),
+  })
   runtimeInstalled = true
 }
 

@@ -18,7 +18,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const log = createLogger('corpus-worker')
   let port: number | undefined
   try { port = metricsPort(values['metrics-port']) } catch (err) { throw new UsageError(`--metrics-port: ${(err as Error).message}`) }
-  quietRuntime(process.env.DSMATH_LOG_LEVEL === 'info' ? 'INFO' : 'WARN')
+  quietRuntime(process.env.DSMATH_LOG_LEVEL === 'info' ? 'INFO' : 'WARN', true)
   const connection = await connectWorkerConnection()
   const worker = await createCorpusWorker({
     connection, taskQueue: values['task-queue'] as string | undefined, namespace: values.namespace as string | undefined,

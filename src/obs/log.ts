@@ -35,7 +35,12 @@ function serialise(value: unknown): unknown {
 export function formatLine(level: Level, bindings: Fields, msg: string, fields?: Fields): string {
   const obj: Fields = { ts: new Date().toISOString(), level, ...bindings, msg }
   if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = serialise(v)
-  return JSON.stringify(obj) + '\n'
+  try {
+    return JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v)) + '\n'
+  } catch {
+    // A field that cannot be serialised (a cycle): keep the line, drop the fields.
+    return JSON.stringify({ ts: obj.ts, level, ...bindings, msg, fields_dropped: true }) + '\n'
+  }
 }
 
 export function createLogger(service: string, bindings: Fields = {}): Logger {

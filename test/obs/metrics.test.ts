@@ -113,5 +113,9 @@ describe('metrics', () => {
     expect(Number.isNaN(Date.parse(a!.ts as string))).toBe(false)
     expect(b).toMatchObject({ level: 'warn', msg: 'slow "quoted"\nnewline' })
     expect(formatLine('error', {}, 'x', { n: 10n })).toContain('"n":"10"')
+    expect(JSON.parse(formatLine('info', {}, 'x', { meta: { step: 3n, err: new Error('e') } }))).toMatchObject({ meta: { step: '3', err: 'e' } })
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(JSON.parse(formatLine('warn', { run_id: 'r' }, 'kept', { cycle }))).toMatchObject({ level: 'warn', run_id: 'r', msg: 'kept', fields_dropped: true })
   })
 })
