@@ -71,14 +71,12 @@ export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
     startExpr = String(value)
   }
   const qs = [opening], as = [first]
-  // Each line of code follows its sentence of the question as a comment, so the program restates the problem
-  // and the numbers it uses sit right above it.
-  const code = [`# ${opening}`, `${item} = ${startExpr}`]
+  const code = [`${item} = ${startExpr}`]
   for (let i = 0; i < n; i++) {
     const s = oneStep(rng, value, name, item)
     qs.push(s.sentenceQ)
     as.push(s.sentenceA)
-    code.push(`# ${s.sentenceQ}`, `${item} = ${item} ${PY_OP[s.op]} ${s.operand}`)
+    code.push(`${item} = ${item} ${PY_OP[s.op]} ${s.operand}`)
     value = s.after
   }
   qs.push(`How many ${item} does ${name} have now?`)
@@ -91,10 +89,9 @@ export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
 export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
   const n = steps ?? rng.int(2, 4)
   let value = rng.int(1, 50)
-  const first = value
   let expr = String(value)
   const lines: string[] = []
-  const code: string[] = []
+  const code = [`x = ${value}`]
   for (let i = 0; i < n; i++) {
     const opt: string[] = ['+', '-', '*']
     const op = rng.pick(opt)
@@ -109,7 +106,6 @@ export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
     value = after
   }
   lines.push(`The answer is \\boxed{${value}}.`)
-  code.unshift(`# Compute ${expr}.`, `x = ${first}`)
   code.push('print(x)')
   return { question: `Compute ${expr}.`, solution: lines.join('\n'), answer: value, steps: n, program: code.join('\n') }
 }
