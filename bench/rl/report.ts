@@ -20,7 +20,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(
 const rows = runs.map(([n, r]) => {
   const a = r.evals[0], b = r.evals[r.evals.length - 1]
   const updates = r.kl_curve.length
-  return `| ${n} | ${r.samples} | ${pct(mean(r.sample_accuracy_curve))} | ${a.correct}/${a.n} → ${b.correct}/${b.n} | ${pct(a.maj_at_k)} → ${pct(b.maj_at_k)} | ${pct(a.pass_at_k)} → ${pct(b.pass_at_k)} | ${r.kl_curve[updates - 1]?.toExponential(1) ?? '-'} | ${Math.round(r.wall_sec)} s |`
+  return `| ${n} | ${r.samples} | ${pct(mean(r.sample_accuracy_curve))} | ${a.correct}/${a.n} → ${b.correct}/${b.n} | ${pct(a.maj_at_k)} → ${pct(b.maj_at_k)} | ${pct(a.pass_at_k)} → ${pct(b.pass_at_k)} | ${r.method === 'grpo' ? r.kl_curve[updates - 1]?.toExponential(1) ?? '-' : '- (β 0)'} | ${Math.round(r.wall_sec)} s |`
 })
 const rm: string[] = []
 for (const k of ['orm', 'prm']) {
