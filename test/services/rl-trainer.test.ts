@@ -89,6 +89,21 @@ describe('RL trainer on the worker', () => {
     expect(reports[1].grpo.reward).toBe('orm')
   })
 
+  it('process supervision: a PRM trained on Math-Shepherd labels gives step rewards, and GRPO runs on them', { timeout: 240_000 }, async () => {
+    await freshPolicy(5)
+    const reports = await runIterative(w, ctx, {
+      iterations: 1, grpo: { ...base, steps: 1 }, kind: 'prm', rmQuestions: 2, rmSamples: 2, rmEpochs: 1, rmBatch: 4, rmLr: 1e-3,
+      replayShare: 0.1, prmN: 2, prmLabel: 'soft',
+    })
+    expect(reports[0].new_examples).toBe(4)
+    // one label per step: at least one step per solution
+    expect(reports[0].reward_model.labels).toBeGreaterThanOrEqual(4)
+    expect(reports[0].grpo).toMatchObject({ reward: 'prm', supervision: 'process', steps: 1 })
+    // PRM scores differ between steps and samples: the group is informative and the policy is updated
+    expect(reports[0].grpo.history[0]).toMatchObject({ sequences: 6 })
+    expect(reports[0].grpo.history[0].skipped).toBe(false)
+  })
+
   it('RFT draws its samples from the starting model before training; online RFT from the policy at each step', { timeout: 120_000 }, async () => {
     await freshPolicy(4)
     const s = await runRl(w, ctx, { ...base, method: 'rft', klBeta: 0 })
