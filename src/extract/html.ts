@@ -36,6 +36,24 @@ const SPACE_RUN = /\s\s|[^\S ]/
 const WANTED_ATTRS: ReadonlySet<string> = new Set(['class', 'id', 'style', 'hidden', 'aria-hidden', 'type', 'href', 'src', 'alt', 'title',
   'encoding', 'display', 'mode', 'alttext'])
 
+// The wanted attributes with one object shape (absent ones stay undefined).
+class TagAttrs {
+  class?: string = undefined
+  id?: string = undefined
+  style?: string = undefined
+  hidden?: string = undefined
+  'aria-hidden'?: string = undefined
+  type?: string = undefined
+  href?: string = undefined
+  src?: string = undefined
+  alt?: string = undefined
+  title?: string = undefined
+  encoding?: string = undefined
+  display?: string = undefined
+  mode?: string = undefined
+  alttext?: string = undefined
+}
+
 export interface Extracted {
   title: string
   text: string
@@ -127,6 +145,7 @@ export function extractText(html: string): Extracted {
 
   const handler: ScanHandler = {
     wanted: WANTED_ATTRS,
+    newAttrs: () => new TagAttrs() as unknown as Record<string, string>,
     onopentag(name, attrs) {
       if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true; handler.lean = false }
       if (skipDepth > 0) {

@@ -13,6 +13,9 @@ export interface ScanHandler {
   lean?: boolean
   /** When given, only these attributes are reported. */
   wanted?: ReadonlySet<string>
+  /** When given, a fresh attribute object for each tag (one with the wanted attributes preset to undefined keeps
+   * one object shape for the handler's reads). */
+  newAttrs?: () => Attrs
   onopentag(name: string, attrs: Attrs): void
   ontext(text: string): void
   onclosetag(name: string): void
@@ -57,6 +60,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
   const foreign: boolean[] = [false]
   let i = 0
   const wanted = h.wanted
+  const newAttrs = h.newAttrs
   const pop = (): void => {
     const name = stack.pop()!
     if (name === 'svg' || name === 'math' || HTML_INTEGRATION.has(name)) foreign.pop()
@@ -117,7 +121,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
           }
           j++
         }
-      } else attrs = {}
+      } else attrs = newAttrs ? newAttrs() : {}
       while (!h.lean && j < n) {
         let ch = html.charCodeAt(j)
         if (isSpace(ch)) { j++; continue }
@@ -159,7 +163,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
           }
           if (keep && value.indexOf('&') >= 0) value = decodeHTMLAttribute(value)
         }
-        if (keep && !(aname in attrs)) attrs[aname] = value
+        if (keep && attrs[aname] === undefined) attrs[aname] = value
       }
       open(name, attrs, selfClosing)
       i = j
