@@ -16,9 +16,10 @@ const BLOCK_TAGS = new Set([
 const PARAGRAPH_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 const VOID_TAGS = new Set(['br', 'hr', 'img', 'input', 'meta', 'link', 'area', 'base', 'col', 'embed', 'source', 'track', 'wbr', 'param'])
-// Class or id words that mark page furniture rather than content, alone or compounded with a structural
-// suffix ("authorbox", "relatedposts", "sharebuttons").
-const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print)(box|bio|block|area|bar|list|links?|posts|articles|stories|wrap|wrapper|container|section|module|info|buttons?|icons?)?($|[\s_-])/i
+// Class or id words that mark page furniture rather than content (English, and the share and comment words of
+// German, French and Spanish sites), alone or compounded with a structural suffix ("authorbox", "relatedposts",
+// "sharebuttons").
+const BOILERPLATE = /(^|[\s_-])(nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookie|cookies|consent|banner|advert|advertisement|ads?|sponsor|share|sharing|social|teilen|partager|partage|compartir|kommentare|commentaires|comentarios|comments?|related|popup|modal|newsletter|subscribe|signup|login|skip-link|author|byline|meta|postmetadata|entry-utility|disclosure|disclaimer|teaser|teasers|caption|credit|credits|tags|tag-list|rating|print)(box|bio|block|area|bar|list|links?|posts|articles|stories|wrap|wrapper|container|section|module|info|buttons?|icons?)?($|[\s_-])/i
 // "widget" marks furniture as the start of a name (WordPress and Blogger sidebars: "widget", "widget_text",
 // "widget-area"); inside a name it is a page builder's component ("elementor-widget-text-editor").
 const WIDGET = /(^|\s)widget($|[\s_-])/i
