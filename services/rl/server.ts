@@ -403,13 +403,15 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
         scorer = (async () => {
           const ww = await openWorker(req.workers, opts.workerThreads ?? 0)
           const { tokenizer, eosId } = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json'))
-          await ww.w.initRewardModel({ checkpoint: req.reward_checkpoint, optimizer: { lr: 0 }, seed: 0 })
           return { ...ww, codec: tokenizer, eosId, isNewline: newlineTest(tokenizer) }
         })()
         scorers.set(key, scorer)
         scorer.catch(() => scorers.delete(key))
       }
       const s = await scorer
+      // loaded for every request: a worker holds one reward model, and a job on the same worker may have
+      // replaced it since the last Score
+      await s.w.initRewardModel({ checkpoint: req.reward_checkpoint, optimizer: { lr: 0 }, seed: 0 })
       const seqs = req.items.map((it) => {
         const prompt = s.codec.encode(cotPrompt(it.question))
         const resp = [...s.codec.encode(it.response), s.eosId]

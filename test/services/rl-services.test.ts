@@ -120,6 +120,16 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(orm.scores[0].score).toBeGreaterThan(0)
     expect(orm.scores[0].score).toBeLessThan(1)
     expect(orm.scores[0].step_scores).toEqual([])
+    // a process job: one label per step
+    const pdata = join(dir, 'prm.jsonl')
+    await writeFile(pdata, [
+      { question: 'Compute 2 + 3 * 2.', steps: ['Step 1: 2 + 3 = 5.', 'Step 2: 5 * 2 = 10.', 'The answer is \\boxed{10}.'], labels: [1, 1, 1] },
+      { question: 'Compute 2 + 3 * 2.', steps: ['Step 1: 2 + 3 = 6.', 'The answer is \\boxed{12}.'], labels: [0.25, 0] },
+    ].map((x) => JSON.stringify(x) + '\n').join(''))
+    const pj = await unary<{ status: JobStatus }>(rc, 'submitJob', { config: { ...cfg, kind: RewardKind.REWARD_KIND_PROCESS, data: [pdata] }, job_id: 'prm-1' })
+    const plast = (await follow(rc, pj.status.job_id)).pop()!
+    expect(plast.state).toBe(JobState.JOB_STATE_SUCCEEDED)
+    expect([plast.metrics.examples, plast.metrics.labels]).toEqual([2, 5])
     // PRM scoring of the same model: one score per line of the response, the last equal to the ORM score
     const prm = await unary<{ scores: { score: number; step_scores: number[] }[] }>(rc, 'score', { kind: RewardKind.REWARD_KIND_PROCESS, reward_checkpoint: checkpoints[0].path, items, workers: { addresses: [worker.address], auth_token: '', step_deadline_ms: 0 } })
     expect(prm.scores[0].step_scores).toHaveLength(2)
