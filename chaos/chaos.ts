@@ -562,7 +562,7 @@ function renderTable(): string {
 function renderDoc(table: string, totalMs: number): string {
   return `# Fault campaigns (\`make chaos\`)
 
-Output of \`make chaos\` (\`chaos/chaos.ts\`), written by the run itself, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on
+Written by \`chaos/chaos.ts\` (what \`make chaos\` runs once it has started the dev services) at the end of a run, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, on
 the dev services on loopback (Temporal dev server, Kafka 4.1.1 KRaft, versitygw S3; \`infra/up.sh\`); ${(totalMs / 60000).toFixed(1)} min
 in all on this 2-core machine shared with other jobs, so the times are upper bounds.
 
