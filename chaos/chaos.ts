@@ -590,3 +590,5 @@ await main().catch((err) => {
   log(`chaos failed: ${(err as Error).stack ?? err}`)
   process.exitCode = 2
 })
+// Clients that keep sockets or timers (Temporal connections, Kafka scans, metrics polls) must not keep the run alive.
+process.exit(process.exitCode ?? 0)
