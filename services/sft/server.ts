@@ -20,7 +20,6 @@ import { listCheckpoints } from '../../src/train/pretrain.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 import { trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
-import { observeTrainStep } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
 const SERVICE_NAME = 'dsmath.v1.SftService'
@@ -206,7 +205,6 @@ export class SftJobs {
       let firstLoss: number | undefined, respTokens = 0, tokens = 0, ms = 0
       const summary = await runSft(job.resolved.run, conn, {
         onStep: (m) => {
-          observeTrainStep(job.id, { step: m.step, loss: m.loss, tokens: m.tokens, tokensPerSecond: m.tokens_per_sec })
           firstLoss ??= m.loss
           trainLoss.set({ job: job.id }, m.loss)
           trainStep.set({ job: job.id }, m.step)

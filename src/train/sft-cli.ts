@@ -10,7 +10,6 @@ import * as grpc from '@grpc/grpc-js'
 import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, loadTokenizer, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
 import { spawnWorker, WorkerConn } from './worker.ts'
-import { serveMetrics } from '../obs/metrics.ts'
 
 const SFT_USAGE = `
 dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
