@@ -10,6 +10,8 @@ import { access, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/pro
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
+import { RpcError, unary, withAuth } from '../grpc-common.ts'
+export { RpcError }
 import { loadSync } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
@@ -25,9 +27,6 @@ const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
 const SERVICE_NAME = 'dsmath.v1.SftService'
 const TERMINAL = new Set([JobState.JOB_STATE_SUCCEEDED, JobState.JOB_STATE_FAILED, JobState.JOB_STATE_CANCELLED])
 
-export class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) { super(message) }
-}
 const invalid = (field: string, why: string): RpcError => new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${why}`)
 
 export interface SftServerOptions {
@@ -235,32 +234,6 @@ export class SftJobs {
   }
 }
 
-type Handler = grpc.handleUnaryCall<unknown, unknown> | grpc.handleServerStreamingCall<unknown, unknown>
-
-function unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve().then(() => fn(call.request)).then((res) => callback(null, res))
-      .catch((err: Error) => callback({ code: err instanceof RpcError ? err.code : grpc.status.INTERNAL, details: err.message } as grpc.ServiceError))
-  }
-}
-
-/** With a token, every call must carry `authorization: Bearer <token>`; health and reflection stay open. */
-function withAuth<T extends grpc.UntypedServiceImplementation>(impl: T, token: string | undefined): T {
-  if (!token) return impl
-  const wrapped: Record<string, Handler> = {}
-  for (const [name, handler] of Object.entries(impl)) {
-    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      if (call.metadata.get('authorization')[0] !== `Bearer ${token}`) {
-        const err = { code: grpc.status.UNAUTHENTICATED, details: 'authorization: missing or wrong bearer token' } as grpc.ServiceError
-        if (callback) callback(err)
-        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', err)
-        return
-      }
-      ;(handler as (c: unknown, cb?: unknown) => void)(call, callback)
-    }) as Handler
-  }
-  return wrapped as unknown as T
-}
 
 export interface RunningSftServer { port: number; jobs: SftJobs; close(): Promise<void> }
 
