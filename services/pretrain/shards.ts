@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { trackLag } from '../../src/events/lag.ts'
-import { Admin, Consumer, stringDeserializers, type Message } from '@platformatic/kafka'
+import { trackLag, type LagTracker } from '../../src/events/lag.ts'
+import { consumerReconnects } from '../../src/obs/metrics.ts'
+import { Admin, Consumer, stringDeserializers, type Message, type MessagesStream } from '@platformatic/kafka'
 import { decodeEvent, kafkaBrokers } from '../../src/events/kafka.ts'
 import { readAll } from '../../src/storage/store.ts'
 
@@ -94,18 +95,31 @@ export async function startShardFeed(opts: {
   let lastActivity = Date.now()
   // A short session: after a crash the restarted service's consumer joins once the dead member's session
   // lapses (seconds, not the client's default minute).
-  const consumer = new Consumer({
+  const newConsumer = (): Consumer<string, string, string, string> => new Consumer({
     groupId: opts.groupId, clientId: opts.groupId, bootstrapBrokers: kafkaBrokers(), deserializers: stringDeserializers,
     sessionTimeout: 10_000, rebalanceTimeout: 15_000, heartbeatInterval: 1000,
   })
+  interface Session { consumer: Consumer<string, string, string, string>; stream: MessagesStream<string, string, string, string>; lag: LagTracker }
+  const open = async (consumer = newConsumer()): Promise<Session> => {
+    const stream = await consumer.consume({
+      topics: [opts.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: 1, maxWaitTime: 500,
+    }).catch(async (err) => {
+      await consumer.close().catch(() => {})
+      throw err
+    })
+    return { consumer, stream, lag: trackLag({ group: opts.groupId, topic: opts.topic, consumer, stream }) }
+  }
+  const shut = async (s: Session): Promise<void> => {
+    s.lag.stop()
+    await s.stream.close().catch(() => {})
+    await s.consumer.close().catch(() => {})
+  }
+  const first = newConsumer()
   // What the group committed before (a restart): those events are already in the shard log.
-  const committed = (await consumer.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions: ends.map((_, p) => p) }] }).catch(() => new Map<string, bigint[]>())).get(opts.topic) ?? []
+  const committed = (await first.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions: ends.map((_, p) => p) }] }).catch(() => new Map<string, bigint[]>())).get(opts.topic) ?? []
   ends.forEach((_, p) => { if ((committed[p] ?? -1n) > 0n) handled[p] = committed[p]! - 1n })
-  const stream = await consumer.consume({
-    topics: [opts.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false, isolationLevel: 1, maxWaitTime: 500,
-  })
+  let session = await open(first)
   let closed = false
-  const lag = trackLag({ group: opts.groupId, topic: opts.topic, consumer, stream })
   const handle = async (m: Message<string, string, string, string>): Promise<void> => {
     let event
     try {
@@ -134,13 +148,12 @@ export async function startShardFeed(opts: {
     }
     if (await opts.log.append(r)) opts.onShard(r)
   }
-  const done = (async () => {
-    for await (const m of stream as AsyncIterable<Message<string, string, string, string>>) {
-      lag.busy(true)
+  const consumeSession = async (s: Session): Promise<void> => {
+    for await (const m of s.stream as AsyncIterable<Message<string, string, string, string>>) {
+      s.lag.busy(true)
       for (;;) {
         try {
-          await handle(m)
-          await m.commit()
+          await handle(m) // fails only on a shard log write (or a transient read): retried
           break
         } catch (err) {
           if (closed) return
@@ -148,10 +161,40 @@ export async function startShardFeed(opts: {
           await new Promise((r) => setTimeout(r, 1000))
         }
       }
+      // A refused commit (the broker restarted, the group's generation moved on) ends the session: a new
+      // consumer resumes from the committed offset, and the shard log answers the redelivery as a duplicate.
+      await m.commit()
       handled[m.partition] = m.offset
-      lag.handled(m.partition, m.offset)
-      lag.busy(false)
+      s.lag.handled(m.partition, m.offset)
+      s.lag.busy(false)
       lastActivity = Date.now()
+    }
+  }
+  // When the stream fails, ends, or a commit is refused, close the consumer and join the group again with
+  // a new one, every second until it can (as the registry's consumer does, src/events/kafka.ts).
+  const done = (async () => {
+    while (!closed) {
+      try {
+        await consumeSession(session)
+        if (closed) return
+        opts.onWarning(`the ${opts.topic} stream ended; reconnecting`)
+      } catch (err) {
+        if (closed) return
+        opts.onWarning(`consumer failed (${(err as Error).message.split('\n')[0]}); reconnecting`)
+      }
+      await shut(session)
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000))
+        if (closed) return
+        try {
+          session = await open()
+          consumerReconnects.inc({ group: opts.groupId })
+          if (closed) await shut(session)
+          break
+        } catch (err) {
+          opts.onWarning(`rejoining group ${opts.groupId}: ${(err as Error).message.split('\n')[0]}`)
+        }
+      }
     }
   })()
   done.catch((err) => { if (!closed) opts.onWarning(`consumer stopped: ${(err as Error).message}`) })
@@ -171,9 +214,7 @@ export async function startShardFeed(opts: {
     caughtUp,
     async close() {
       closed = true
-      lag.stop()
-      await stream.close().catch(() => {})
-      await consumer.close().catch(() => {})
+      await shut(session)
       await done.catch(() => {})
     },
   }
