@@ -14,6 +14,21 @@ export const NGRAM = 10
 /** Texts under 3 tokens ("18", "x 2", "yes") are ignored: they occur in countless unrelated pages. */
 export const MIN_SHORT = 3
 
+/**
+ * Stock phrasing: a 10-gram each of whose STOCK_K-grams occurs in at least STOCK_ITEMS distinct benchmark items
+ * is a chain of the benchmarks' common phrases ("is equal to the" / "the sum of the" / "sum of the squares" /
+ * "of the squares of" ...): nothing in it is particular to one item, so web pages share it without having seen
+ * any benchmark. Such 10-grams are not used, unless a text has no other 10-gram, in which case it keeps them all
+ * (no text becomes undetectable). Every other 10-gram is used as the paper does. See README, decontamination.
+ */
+export const STOCK_K = 4
+export const STOCK_ITEMS = 10
+
+export interface IndexOptions {
+  /** Leave stock 10-grams out of the index (default true); false uses every mostly-word 10-gram, the paper's rule. */
+  stockPhrases?: boolean
+}
+
 /** The question fields, first present wins; the answer fields, all used. Field names cover every bundled set. */
 const QUESTION_FIELDS = ['question', 'problem', 'informal_statement'] as const
 const ANSWER_FIELDS = ['answer', 'Answer', 'golden', 'solution', 'cot', 'informal_proof'] as const
@@ -35,7 +50,7 @@ export interface BenchmarkIndex {
   tokens: Int32Array
   textStart: Int32Array
   textItem: Int32Array
-  /** Each distinct 10-gram that is mostly words (`mostlyWords`) -> its first position in `tokens`. */
+  /** Each distinct 10-gram that is mostly words (`mostlyWords`) and not stock phrasing -> its first position in `tokens`. */
   grams: GramTable
   /** Texts of 3-9 tokens that are mostly words, distinct, grouped by `prefixKey` of their first two token ids. */
   shortByPrefix: Map<number, number[]>
@@ -50,6 +65,11 @@ export interface BenchmarkStats {
   ngrams: number
   /** 10-grams and short texts left out because they are mostly formula (digits, variables, LaTeX commands). */
   formula_ngrams: number
+  /** 10-gram windows left out as stock phrasing (`STOCK_K`, `STOCK_ITEMS`), and how many distinct 10-grams that is. */
+  stock_ngrams: number
+  stock_distinct: number
+  /** Texts all of whose mostly-word 10-grams are stock phrasing, which therefore keep them. */
+  stock_kept_texts: number
   short_texts: number
   formula_short_texts: number
   /** Texts under 3 tokens. */
@@ -126,7 +146,7 @@ function optionTexts(options: unknown): string[] {
   return options.map((o, i) => (/^\s*\(?[A-Z]\)/.test(String(o)) ? String(o) : `(${String.fromCharCode(65 + i)}) ${String(o)}`))
 }
 
-export function buildIndex(items: BenchmarkItem[], files = 0): BenchmarkIndex {
+export function buildIndex(items: BenchmarkItem[], files = 0, opts: IndexOptions = {}): BenchmarkIndex {
   const started = performance.now()
   const vocab = new Vocabulary()
   const encoded: EncodedText[] = []
@@ -140,13 +160,15 @@ export function buildIndex(items: BenchmarkItem[], files = 0): BenchmarkIndex {
   })
   if (vocab.size >= 0x4000000) throw new Error(`benchmark vocabulary of ${vocab.size} tokens is too large for prefixKey`)
   const { tokens, words, textStart, textItem } = concatenate(encoded)
-  const { grams, formula: formulaGrams } = indexGrams(tokens, words, textStart)
+  const kgramItems = opts.stockPhrases === false ? undefined : kgramItemCounts(tokens, textStart, textItem, STOCK_K)
+  const { grams, formula: formulaGrams, stock } = indexGrams(tokens, words, textStart, kgramItems)
   const { byPrefix, count: shortCount, formula: formulaShort } = indexShortTexts(tokens, words, textStart)
   return {
     vocab, items: items.map((it) => it.id), tokens, textStart, textItem, grams, shortByPrefix: byPrefix,
     stats: {
       files, items: items.length, texts: encoded.length, tokens: tokens.length, ngrams: grams.size,
-      formula_ngrams: formulaGrams, short_texts: shortCount, formula_short_texts: formulaShort, ignored_texts: ignored,
+      formula_ngrams: formulaGrams, stock_ngrams: stock.windows, stock_distinct: stock.distinct, stock_kept_texts: stock.keptTexts,
+      short_texts: shortCount, formula_short_texts: formulaShort, ignored_texts: ignored,
       build_ms: Math.round(performance.now() - started),
     },
   }
@@ -166,22 +188,72 @@ function concatenate(encoded: EncodedText[]): { tokens: Int32Array; words: Uint8
   return { tokens, words, textStart, textItem: Int32Array.from(encoded, (t) => t.item) }
 }
 
-function indexGrams(tokens: Int32Array, words: Uint8Array, textStart: Int32Array): { grams: GramTable; formula: number } {
+/**
+ * For each position p of `tokens`, the number of distinct items whose texts hold the k-gram tokens[p .. p + k)
+ * (0 where that k-gram would cross the end of its text). Texts of one item are consecutive. k-grams are told
+ * apart by their 64-bit key alone: a collision among ~1M k-grams is ~1e-7 likely, and would only raise a count.
+ */
+function kgramItemCounts(tokens: Int32Array, textStart: Int32Array, textItem: Int32Array, k: number): Int32Array {
+  const table = new GramTable(k, tokens.length)
+  const slot = new Int32Array(tokens.length).fill(-1)
+  const count = new Int32Array(tokens.length), lastItem = new Int32Array(tokens.length).fill(-1)
+  let next = 0
+  for (let t = 0; t + 1 < textStart.length; t++) {
+    const item = textItem[t]
+    for (let p = textStart[t]; p + k <= textStart[t + 1]; p++) {
+      const s = table.insert(tokens, p, next)
+      if (s === next) next++
+      slot[p] = s
+      if (lastItem[s] !== item) {
+        lastItem[s] = item
+        count[s]++
+      }
+    }
+  }
+  return Int32Array.from(slot, (s) => (s < 0 ? 0 : count[s]))
+}
+
+/** Whether the 10-gram at `start` is stock phrasing: each of its STOCK_K-grams is in >= STOCK_ITEMS items. */
+function isStock(kgramItems: Int32Array, start: number): boolean {
+  for (let p = start; p + STOCK_K <= start + NGRAM; p++) if (kgramItems[p] < STOCK_ITEMS) return false
+  return true
+}
+
+interface StockCounts { windows: number; distinct: number; keptTexts: number }
+
+function indexGrams(tokens: Int32Array, words: Uint8Array, textStart: Int32Array, kgramItems?: Int32Array): { grams: GramTable; formula: number; stock: StockCounts } {
   const grams = new GramTable(NGRAM, tokens.length)
-  let formula = 0
+  const stockStarts: number[] = []
+  let formula = 0, keptTexts = 0
   for (let t = 0; t + 1 < textStart.length; t++) {
     const end = textStart[t + 1]
+    const usable: number[] = [], stock: number[] = []
     let wordCount = 0 // words in tokens[p .. p + NGRAM)
     for (let p = textStart[t]; p < end; p++) {
       wordCount += words[p]
       const start = p - NGRAM + 1
       if (start < textStart[t]) continue
-      if (mostlyWords(wordCount, NGRAM)) grams.insert(tokens, start, start)
-      else formula++
+      if (!mostlyWords(wordCount, NGRAM)) formula++
+      else if (kgramItems && isStock(kgramItems, start)) stock.push(start)
+      else usable.push(start)
       wordCount -= words[start]
     }
+    const keepStock = usable.length === 0 && stock.length > 0 // nothing else would find this text: the paper's rule
+    if (keepStock) keptTexts++
+    for (const start of usable) grams.insert(tokens, start, start)
+    for (const start of stock) {
+      if (keepStock) grams.insert(tokens, start, start)
+      else stockStarts.push(start)
+    }
   }
-  return { grams, formula }
+  // Distinct stock 10-grams left out of the index (one kept for some other text is in the index, so not counted).
+  const seen = new GramTable(NGRAM, stockStarts.length)
+  let distinct = 0
+  for (const start of stockStarts) {
+    if (grams.get(tokens, start) >= 0) continue
+    if (seen.insert(tokens, start, start) === start) distinct++
+  }
+  return { grams, formula, stock: { windows: stockStarts.length, distinct, keptTexts } }
 }
 
 export function sameIds(a: Int32Array, aStart: number, b: Int32Array, bStart: number, length: number): boolean {
@@ -226,7 +298,7 @@ export function itemAt(index: BenchmarkIndex, pos: number): string {
   return index.items[index.textItem[lo]]
 }
 
-export async function loadIndex(dir?: string): Promise<BenchmarkIndex> {
+export async function loadIndex(dir?: string, opts: IndexOptions = {}): Promise<BenchmarkIndex> {
   const { items, files } = await loadBenchmarks(dir)
-  return buildIndex(items, files)
+  return buildIndex(items, files, opts)
 }

@@ -1,5 +1,6 @@
 // Benchmark decontamination (DeepSeekMath, section 2.1): a document is dropped when it shares a 10-gram with a
-// benchmark question or answer, or contains whole a benchmark text of 3-9 tokens. Tokens: see ngrams.ts.
+// benchmark question or answer, or contains whole a benchmark text of 3-9 tokens. Tokens: see ngrams.ts. Which
+// 10-grams are indexed (not formula, not stock phrasing): see benchmarks.ts.
 import { docId, type Doc } from '../pipeline/docio.ts'
 import { type BenchmarkIndex, itemAt, NGRAM, prefixKey, sameIds } from './benchmarks.ts'
 import { tokenize } from './ngrams.ts'
