@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down chaos bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build clean
+.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down chaos bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build k8s-dry-run k8s-dry-run-build clean
 
 all: install
 
@@ -80,6 +80,17 @@ k8s-check:
 
 k8s-check-build:
 	@bash k8s/check/build.sh >/dev/null
+
+# Server-side dry run (dryRun=All) of every rendered overlay against a real kube-apiserver and etcd on loopback
+# (throwaway token and certificate, KEDA's CRDs installed), one line per object; then test/k8s/dry-run.test.ts
+# (copies with invalid objects are rejected). kube-apiserver and etcd are built once from the Go module proxy
+# into ~/.cache/dsmath/k8s-dry-run, keyed by version. Not part of `make test`: the first build is long (README).
+k8s-dry-run: deps
+	@bash k8s/check/dry-run.sh
+	@DSMATH_K8S_DRY_RUN=1 npx vitest run --project unit test/k8s/dry-run.test.ts
+
+k8s-dry-run-build:
+	@bash k8s/check/dry-run.sh --build-only
 
 test-unit: install pytest
 	npx vitest run --project unit
