@@ -1,6 +1,5 @@
 // Object storage over local files and S3, with one set of functions for both.
-import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises'
+import { type FileHandle, mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2,
@@ -20,19 +19,65 @@ function isMissing(err: unknown): boolean {
   return e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
 }
 
+/**
+ * A stream of an object's bytes. A local file can also be read straight into the caller's buffer
+ * (`readInto`, as the WARC reader does: no chunk allocated or copied per read); `close` ends it early.
+ */
+export interface ByteStream extends AsyncIterable<Uint8Array> {
+  /** Reads up to `length` bytes into buf[offset..] from where the last read ended; 0 at the end. */
+  readInto?(buf: Uint8Array, offset: number, length: number): Promise<number>
+  close?(): Promise<void>
+}
+
 /** Streams an object from byte `start` on, without reading it whole (a ranged GET on S3). */
-export async function* readStream(uri: string, start = 0): AsyncGenerator<Uint8Array> {
-  const loc = parseLocation(uri)
-  if (loc.kind === 'file') {
-    try {
-      await stat(loc.path)
-    } catch (err) {
-      if (isMissing(err)) throw notFound(uri)
-      throw err
-    }
-    yield* createReadStream(loc.path, { start, highWaterMark: 1 << 20 })
-    return
+export function readStream(uri: string, start = 0): ByteStream {
+  let loc: ReturnType<typeof parseLocation>
+  try {
+    loc = parseLocation(uri)
+  } catch (err) {
+    return (async function* () { throw err })()
   }
+  return loc.kind === 'file' ? new LocalFileStream(uri, loc.path, start) : readS3Stream(uri, loc, start)
+}
+
+/** A local file from `pos` on, in 1 MiB chunks or read into a given buffer; errors come on the first read. */
+class LocalFileStream implements ByteStream {
+  private fh: FileHandle | null = null
+  private closed = false
+
+  constructor(private readonly uri: string, private readonly path: string, private pos: number) {}
+
+  async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    if (this.closed) return 0
+    this.fh ??= await open(this.path, 'r').catch((err) => { throw isMissing(err) ? notFound(this.uri) : err })
+    const { bytesRead } = await this.fh.read(buf, offset, length, this.pos)
+    this.pos += bytesRead
+    if (bytesRead === 0) await this.close()
+    return bytesRead
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const fh = this.fh
+    this.fh = null
+    await fh?.close()
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(1 << 20)
+        const n = await this.readInto(buf, 0, buf.length)
+        if (n === 0) return
+        yield n === buf.length ? buf : buf.subarray(0, n)
+      }
+    } finally {
+      await this.close()
+    }
+  }
+}
+
+async function* readS3Stream(uri: string, loc: Extract<ReturnType<typeof parseLocation>, { kind: 's3' }>, start: number): AsyncGenerator<Uint8Array> {
   let body: AsyncIterable<Uint8Array>
   try {
     const res = await s3Client().send(new GetObjectCommand({

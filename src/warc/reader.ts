@@ -23,10 +23,24 @@ export interface ReadOptions {
 const GZIP_MAGIC = [0x1f, 0x8b]
 
 /**
+ * A WARC byte stream: any async iterable of chunks. One that can also read straight into a given buffer
+ * (`readInto`: local files, see storage/store.ts readStream) is read that way, with no chunk allocated or
+ * copied per read.
+ */
+export interface ByteSource extends AsyncIterable<Uint8Array> {
+  /** Reads up to `length` bytes into buf[offset..] from where the last read ended; 0 at the end. */
+  readInto?(buf: Uint8Array, offset: number, length: number): Promise<number>
+  close?(): Promise<void>
+}
+
+/** Bytes asked of a `readInto` source at a time, at least. */
+const READ_CHUNK = 1 << 20
+
+/**
  * A growable window over a byte stream, addressed by absolute file offsets. The bytes live in one reused
- * arena: each byte read is copied in once, and the arena is compacted instead of reallocated (no fresh
- * megabyte buffers to page in and collect). Slices are views of the arena, valid until the next fill:
- * nothing handed out of the reader aliases them.
+ * arena: each byte read is copied in once (or read into it directly), and the arena is compacted instead
+ * of reallocated (no fresh megabyte buffers to page in and collect). Slices are views of the arena, valid
+ * until the next fill: nothing handed out of the reader aliases them.
  */
 class Window {
   private arena = Buffer.alloc(0)
@@ -36,11 +50,13 @@ class Window {
   /** Absolute offset of the first byte held. */
   base: number
   eof = false
-  private it: AsyncIterator<Uint8Array>
+  private it: AsyncIterator<Uint8Array> | null = null
+  private direct: ByteSource | null = null
 
-  constructor(source: AsyncIterable<Uint8Array>, startOffset: number) {
+  constructor(source: ByteSource, startOffset: number) {
     this.base = startOffset
-    this.it = source[Symbol.asyncIterator]()
+    if (typeof source.readInto === 'function') this.direct = source
+    else this.it = source[Symbol.asyncIterator]()
   }
 
   get end(): number {
@@ -50,15 +66,26 @@ class Window {
   /** Ensures bytes [base, upTo) are present unless the stream ends first; returns whether they are. */
   async fill(upTo: number): Promise<boolean> {
     while (this.end < upTo && !this.eof) {
-      const next = await this.it.next()
-      if (next.done) { this.eof = true; break }
-      this.append(next.value)
+      if (this.direct) {
+        this.reserve(Math.max(upTo - this.end, READ_CHUNK))
+        const at = this.start + this.len
+        const n = await this.direct.readInto!(this.arena, at, this.arena.length - at)
+        if (n === 0) { this.eof = true; break }
+        this.len += n
+      } else {
+        const next = await this.it!.next()
+        if (next.done) { this.eof = true; break }
+        this.reserve(next.value.length)
+        this.arena.set(next.value, this.start + this.len)
+        this.len += next.value.length
+      }
     }
     return this.end >= upTo
   }
 
-  private append(chunk: Uint8Array): void {
-    const need = this.len + chunk.length
+  /** Makes room for `extra` more bytes after the ones held: compacts the arena, or grows it. */
+  private reserve(extra: number): void {
+    const need = this.len + extra
     if (this.start + need > this.arena.length || this.arena.length > Math.max(4 * need, 64 << 20)) {
       if (need <= this.arena.length && this.arena.length <= Math.max(4 * need, 64 << 20)) {
         this.arena.copyWithin(0, this.start, this.start + this.len)
@@ -69,8 +96,6 @@ class Window {
       }
       this.start = 0
     }
-    this.arena.set(chunk, this.start + this.len)
-    this.len = need
   }
 
   /** Bytes [from, to) by absolute offset; both must already be in the window. */
@@ -105,7 +130,8 @@ class Window {
   }
 
   async close(): Promise<void> {
-    await this.it.return?.()
+    if (this.direct) await this.direct.close?.()
+    else await this.it!.return?.()
   }
 }
 
@@ -114,7 +140,7 @@ class Window {
  * previously returned as `resumeOffset`). Detects gzip from the first bytes.
  */
 export async function* readWarc(
-  source: AsyncIterable<Uint8Array>, startOffset = 0, opts: ReadOptions = {},
+  source: ByteSource, startOffset = 0, opts: ReadOptions = {},
 ): AsyncGenerator<WarcRecord | BadRecord> {
   const win = new Window(source, startOffset)
   const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20, inflate: resolveInflateEngine(opts.inflate), reuseBlocks: opts.reuseBlocks ?? false }

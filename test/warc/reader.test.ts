@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { readRange, readStream } from '../../src/storage/store.ts'
 import { readWarc } from '../../src/warc/reader.ts'
@@ -77,5 +78,22 @@ describe('readWarc', () => {
     const rs = await readAllRecords('clueweb-quirk.warc.gz')
     expect(rs).toHaveLength(30)
     expect((rs[1] as WarcRecord).version).toBe('0.18')
+  })
+
+  it('reads the same records from a local file read into its window directly as from the same bytes in chunks', async () => {
+    const files = readdirSync(`${FIXTURES}/warc`).filter((f) => /\.warc(\.gz)?$|\.gz$/.test(f) && !f.endsWith('.paths.gz'))
+    expect(files.length).toBeGreaterThan(10)
+    for (const file of files) {
+      const direct = readStream(`${FIXTURES}/warc/${file}`)
+      expect(typeof direct.readInto).toBe('function')
+      // The same stream without readInto: its 1 MiB chunks, cut again into pieces of 777 bytes.
+      const chunked = (async function* () {
+        for await (const c of readStream(`${FIXTURES}/warc/${file}`)) for (let i = 0; i < c.length; i += 777) yield c.subarray(i, i + 777)
+      })()
+      const a: unknown[] = [], b: unknown[] = []
+      for await (const r of readWarc(direct)) a.push(isBad(r) ? { ...r } : { ...r, block: Buffer.from(r.block) })
+      for await (const r of readWarc(chunked)) b.push(isBad(r) ? { ...r } : { ...r, block: Buffer.from(r.block) })
+      expect(a, file).toEqual(b)
+    }
   })
 })
