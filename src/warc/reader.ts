@@ -174,9 +174,10 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
   let offset = start
   let want = READ_AHEAD
   const reuse = limits.reuseBlocks ? new ReusedOutput() : undefined
-  while (!(await win.atEof(offset))) {
+  // The window usually holds the next member already: await only when it has to be filled.
+  while (win.end > offset || !(await win.atEof(offset))) {
     win.drop(offset)
-    await win.fill(offset + want)
+    if (win.end < offset + want && !win.eof) await win.fill(offset + want)
     const member = inflateMember(win.slice(offset), win.eof, limits.inflate, reuse)
     if (member.kind === 'need_more') {
       if (win.end - offset >= limits.maxRecordBytes) {
@@ -239,26 +240,40 @@ type ParsedOrBad = Omit<WarcRecord, 'offset' | 'length' | 'resumeOffset'> | { ba
 
 const VERSION_LINE = /^WARC\/(\d+\.\d+)\s*$/
 
-/** Parses the header block (text up to the blank line). Returns null if the version line is missing. */
+/**
+ * Parses the header block (text up to the blank line). Returns null if the version line is missing. Lines
+ * end at LF with any CRs before it dropped; a line starting with a space or tab continues the previous
+ * header; lines without a name and colon are skipped.
+ */
 function parseHeaderBlock(text: string): { version: string; headers: WarcHeaders; contentLength: number | null } | null {
-  const lines = text.split(/\r*\n/)
-  const m = VERSION_LINE.exec(lines[0] ?? '')
+  let nl = text.indexOf('\n')
+  if (nl < 0) nl = text.length
+  const m = VERSION_LINE.exec(text.slice(0, nl))
   if (!m) return null
   const headers = new WarcHeaders()
-  let last: [string, string] | null = null
-  const pending: [string, string][] = []
-  for (const line of lines.slice(1)) {
-    if (!line) continue
-    if ((line[0] === ' ' || line[0] === '\t') && last) {
-      last[1] += ' ' + line.trim()
-      continue
+  let name = '', value = '', have = false
+  for (let p = nl + 1; p < text.length;) {
+    let e = text.indexOf('\n', p)
+    if (e < 0) e = text.length
+    let le = e
+    while (le > p && text.charCodeAt(le - 1) === 13) le--
+    if (le > p) {
+      const c = text.charCodeAt(p)
+      if ((c === 32 || c === 9) && have) {
+        value += ' ' + text.slice(p, le).trim()
+      } else {
+        const colon = text.indexOf(':', p)
+        if (colon > p && colon < le) {
+          if (have) headers.add(name, value)
+          name = text.slice(p, colon).trim()
+          value = text.slice(colon + 1, le).trim()
+          have = true
+        }
+      }
     }
-    const colon = line.indexOf(':')
-    if (colon <= 0) continue
-    last = [line.slice(0, colon).trim(), line.slice(colon + 1).trim()]
-    pending.push(last)
+    p = e + 1
   }
-  for (const [k, v] of pending) headers.add(k, v)
+  if (have) headers.add(name, value)
   const cl = headers.get('Content-Length')
   const n = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null
   return { version: m[1], headers, contentLength: n }
