@@ -19,6 +19,7 @@ import {
   JobState, LrSchedule_Kind, SftFormat, SftJobConfig, SftServiceService, type Checkpoint, type JobStatus, type SftServiceServer,
 } from '../../src/gen/dsmath/v1/training.ts'
 import { listCheckpoints } from '../../src/train/pretrain.ts'
+import { parseGeneratedUri } from '../../src/train/arithmetic.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 import { trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
@@ -73,7 +74,9 @@ export async function resolveSftJob(config: SftJobConfig | undefined, defaultOut
     if (!(d.format in FORMATS)) throw invalid(`${f}.format`, 'unknown')
     if (!Number.isFinite(d.weight) || d.weight < 0) throw invalid(`${f}.weight`, 'must be >= 0')
     if (Number(d.max_examples) < 0) throw invalid(`${f}.max_examples`, 'must be >= 0')
-    if (d.uri !== GENERATED_SFT) {
+    let generated
+    try { generated = parseGeneratedUri(d.uri) } catch (err) { throw invalid(`${f}.uri`, (err as Error).message) }
+    if (!generated) {
       if (d.uri.includes('://')) throw invalid(`${f}.uri`, `only ${GENERATED_SFT} and local files are supported`)
       if (!(await access(d.uri).then(() => true, () => false))) throw invalid(`${f}.uri`, `cannot read ${d.uri}`)
       if (d.format !== SftFormat.SFT_FORMAT_UNSPECIFIED && d.format !== SftFormat.SFT_FORMAT_CHAIN_OF_THOUGHT && !d.uri.endsWith('.jsonl')) throw invalid(`${f}.uri`, 'must be .jsonl')

@@ -20,8 +20,9 @@ dsmath train pretrain [--local] [--steps N] [--json] [--seq-len L] [--batch B] [
                       [--checkpoint-every K] [--threads T] [--service HOST:PORT] [--job-id ID]
                       [--shards-topic TOPIC] [--worker HOST:PORT]
 Continued pretraining (stage 1 of DeepSeekMath) of a small decoder-only transformer through the PyTorch
-worker: sources mixed by weight (the paper's 56% math corpus / 4% AlgebraicStack / 10% arXiv / 20% GitHub
-code / 10% Common Crawl; sources without data give their weight to the others), documents packed into
+worker: sources mixed by weight as shares of the training tokens (the paper's 56% math corpus / 4%
+AlgebraicStack / 10% arXiv / 20% GitHub code / 10% Common Crawl; sources without data give their weight to
+the others), documents packed into
 sequences of L tokens with EOS between them, the paper's multi-step learning rate (linear warmup over W
 steps, then 31.6% of the peak after 80% of the steps and 10% after 90%). With no --data it trains on
 generated arithmetic word problems with worked solutions.

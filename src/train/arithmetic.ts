@@ -24,12 +24,16 @@ interface Step { op: Op; operand: number; before: number; after: number; sentenc
 
 const PY_OP: Record<Op, string> = { add: '+', sub: '-', mul: '*', div: '//' }
 
-function oneStep(rng: Rng, value: number, name: string, item: string): Step {
+/** Bounds of a problem's numbers. Without maxValue the original ranges (values up to a few thousand); with it,
+ * every operand, intermediate value and answer stays in [0, maxValue]. */
+export interface ArithmeticLimits { maxValue?: number }
+
+function oneStep(rng: Rng, value: number, name: string, item: string, max = Infinity): Step {
   const ops: Op[] = ['add', 'sub', 'mul', 'div']
   for (;;) {
     const op = rng.pick(ops)
-    if (op === 'add') {
-      const n = rng.int(2, 60)
+    if (op === 'add' && value + 2 <= max) {
+      const n = rng.int(2, Math.min(60, max - value))
       const who = rng.pick(NAMES.filter((x) => x !== name))
       return { op, operand: n, before: value, after: value + n, sentenceQ: `${who} gives ${name} ${n} more ${item}.`, sentenceA: `After getting ${n} more, ${name} has ${value} + ${n} = ${value + n} ${item}.` }
     }
@@ -37,8 +41,8 @@ function oneStep(rng: Rng, value: number, name: string, item: string): Step {
       const n = rng.int(1, value - 1)
       return { op, operand: n, before: value, after: value - n, sentenceQ: `${name} gives away ${n} ${item}.`, sentenceA: `After giving away ${n}, ${name} has ${value} - ${n} = ${value - n} ${item}.` }
     }
-    if (op === 'mul' && value <= 200) {
-      const n = rng.int(2, 6)
+    if (op === 'mul' && value <= 200 && value * 2 <= max) {
+      const n = rng.int(2, Math.min(6, Math.floor(max / value)))
       return { op, operand: n, before: value, after: value * n, sentenceQ: `${name} then ends up with ${n} times as many ${item}.`, sentenceA: `${n} times as many is ${value} * ${n} = ${value * n} ${item}.` }
     }
     if (op === 'div') {
@@ -53,19 +57,20 @@ function oneStep(rng: Rng, value: number, name: string, item: string): Step {
 }
 
 /** A word problem of `steps` operations (2 to 4 when not given). */
-export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
+export function wordProblem(rng: Rng, steps?: number, limits: ArithmeticLimits = {}): ArithmeticProblem {
+  const max = limits.maxValue ?? Infinity
   const n = steps ?? rng.int(2, 4)
   const name = rng.pick(NAMES), item = rng.pick(ITEMS)
   let value: number, opening: string, first: string, startExpr: string
   if (rng.next() < 0.5) {
-    const k = rng.int(2, 9), per = rng.int(2, 15)
+    const k = rng.int(2, Math.min(9, Math.floor(max / 2))), per = rng.int(2, Math.min(15, Math.max(2, Math.floor(max / 2 / k))))
     value = k * per
     const c = rng.pick(CONTAINERS)
     opening = `${name} has ${k} ${c} with ${per} ${item} in each.`
     first = `${name} starts with ${k} * ${per} = ${value} ${item}.`
     startExpr = `${k} * ${per}`
   } else {
-    value = rng.int(5, 90)
+    value = rng.int(5, Math.min(90, Math.floor(max / 2)))
     opening = `${name} has ${value} ${item}.`
     first = `${name} starts with ${value} ${item}.`
     startExpr = String(value)
@@ -73,7 +78,7 @@ export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
   const qs = [opening], as = [first]
   const code = [`${item} = ${startExpr}`]
   for (let i = 0; i < n; i++) {
-    const s = oneStep(rng, value, name, item)
+    const s = oneStep(rng, value, name, item, max)
     qs.push(s.sentenceQ)
     as.push(s.sentenceA)
     code.push(`${item} = ${item} ${PY_OP[s.op]} ${s.operand}`)
@@ -86,9 +91,10 @@ export function wordProblem(rng: Rng, steps?: number): ArithmeticProblem {
 }
 
 /** An expression problem: evaluate a chain like ((a + b) * c - d) step by step. */
-export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
+export function expressionProblem(rng: Rng, steps?: number, limits: ArithmeticLimits = {}): ArithmeticProblem {
+  const max = limits.maxValue ?? Infinity
   const n = steps ?? rng.int(2, 4)
-  let value = rng.int(1, 50)
+  let value = rng.int(1, Math.min(50, Math.floor(max / 2)))
   let expr = String(value)
   const lines: string[] = []
   const code = [`x = ${value}`]
@@ -96,9 +102,9 @@ export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
     const opt: string[] = ['+', '-', '*']
     const op = rng.pick(opt)
     let b: number
-    if (op === '+') b = rng.int(1, 99)
+    if (op === '+') { if (value + 1 > max) { i--; continue } b = rng.int(1, Math.min(99, max - value)) }
     else if (op === '-') { if (value < 2) { i--; continue } b = rng.int(1, value - 1) }
-    else { if (value > 300) { i--; continue } b = rng.int(2, 9) }
+    else { if (value > 300 || value * 2 > max) { i--; continue } b = rng.int(2, Math.min(9, Math.floor(max / value))) }
     const after = op === '+' ? value + b : op === '-' ? value - b : value * b
     lines.push(`Step ${i + 1}: ${value} ${op} ${b} = ${after}.`)
     code.push(`x = x ${op} ${b}`)
@@ -111,9 +117,9 @@ export function expressionProblem(rng: Rng, steps?: number): ArithmeticProblem {
 }
 
 /** Problem `index` of the generator seeded with `seed` (deterministic). */
-export function arithmeticProblem(seed: number | bigint, index: number, steps?: number): ArithmeticProblem {
+export function arithmeticProblem(seed: number | bigint, index: number, steps?: number, limits: ArithmeticLimits = {}): ArithmeticProblem {
   const rng = new Rng(mix32(mix32(Number(BigInt.asUintN(32, BigInt(seed)))) ^ mix32(index + 0x51ed27)))
-  return rng.next() < 0.7 ? wordProblem(rng, steps) : expressionProblem(rng, steps)
+  return rng.next() < 0.7 ? wordProblem(rng, steps, limits) : expressionProblem(rng, steps, limits)
 }
 
 /** The pretraining document for a problem: question and worked solution. */
@@ -121,6 +127,23 @@ export function problemText(p: ArithmeticProblem): string {
   return `Question: ${p.question}\nSolution:\n${p.solution}\n`
 }
 
-export function arithmeticDocument(seed: number | bigint, index: number): string {
-  return problemText(arithmeticProblem(seed, index))
+export function arithmeticDocument(seed: number | bigint, index: number, limits: ArithmeticLimits = {}): string {
+  return problemText(arithmeticProblem(seed, index, undefined, limits))
+}
+
+/** The generator as a data source: `generated:arithmetic`, or `generated:arithmetic?max-value=N` to keep every
+ * number of its problems in [0, N]. */
+export const GENERATED_ARITHMETIC = 'generated:arithmetic'
+
+export function generatedUri(limits: ArithmeticLimits = {}): string {
+  return limits.maxValue === undefined ? GENERATED_ARITHMETIC : `${GENERATED_ARITHMETIC}?max-value=${limits.maxValue}`
+}
+
+/** The limits of a generator URI, or null when `uri` is not the generator. Throws on a malformed one. */
+export function parseGeneratedUri(uri: string): ArithmeticLimits | null {
+  if (uri === GENERATED_ARITHMETIC) return {}
+  if (!uri.startsWith(GENERATED_ARITHMETIC + '?')) return null
+  const m = /^max-value=(\d+)$/.exec(uri.slice(GENERATED_ARITHMETIC.length + 1))
+  if (!m || Number(m[1]) < 10) throw new Error(`${uri}: expected ${GENERATED_ARITHMETIC}?max-value=N with N >= 10`)
+  return { maxValue: Number(m[1]) }
 }

@@ -5,10 +5,10 @@
 import { gunzipSync } from 'node:zlib'
 import { readAll, listObjects } from '../storage/store.ts'
 import { decodeParquet } from '../shard/parquet.ts'
-import { arithmeticDocument } from './arithmetic.ts'
+import { arithmeticDocument, GENERATED_ARITHMETIC, parseGeneratedUri } from './arithmetic.ts'
 import { Rng } from './rng.ts'
 
-export const GENERATED_ARITHMETIC = 'generated:arithmetic'
+export { GENERATED_ARITHMETIC }
 
 export interface SourceSpec {
   name: string
@@ -61,7 +61,7 @@ const DOC_FILE = /\.(parquet|jsonl|ndjson|txt|md|tex)(\.gz)?$/i
 export async function expandUris(uris: readonly string[]): Promise<string[]> {
   const out: string[] = []
   for (const uri of uris) {
-    if (uri === GENERATED_ARITHMETIC) { out.push(uri); continue }
+    if (parseGeneratedUri(uri)) { out.push(uri); continue }
     const listed = await listObjects(uri)
     out.push(...(listed.length === 1 && listed[0] === uri.replace(/^file:\/\//, '') ? listed : listed.filter((p) => DOC_FILE.test(p))))
   }
@@ -126,7 +126,7 @@ export class PretrainLoader {
     return added
   }
 
-  private isGenerated(name: string): boolean { return this.state.sources[name]!.files[0] === GENERATED_ARITHMETIC }
+  private generated(name: string) { const f = this.state.sources[name]!.files[0]; return f === undefined ? null : parseGeneratedUri(f) }
 
   private hasData(s: SourceSpec): boolean {
     return s.weight > 0 && this.state.sources[s.name]!.files.length > 0 && !this.empty.has(s.name)
@@ -140,23 +140,30 @@ export class PretrainLoader {
       const has = this.hasData(s)
       const e: MixtureEntry = {
         name: s.name, weight: total ? s.weight / total : 0, effective: has && live ? s.weight / live : 0,
-        files: this.isGenerated(s.name) ? 0 : this.state.sources[s.name]!.files.length, generated: this.isGenerated(s.name),
+        files: this.generated(s.name) ? 0 : this.state.sources[s.name]!.files.length, generated: this.generated(s.name) !== null,
       }
       if (!has && s.weight > 0) e.note = 'no data: weight redistributed over the other sources'
       return e
     })
   }
 
+  /**
+   * The live source furthest below its share of the tokens so far. The paper's mixture is a share of training
+   * tokens, and documents differ in length by orders of magnitude (a generated problem is ~100 tokens, a
+   * paper tens of thousands), so drawing sources by document would not give it. Deterministic, and a pure
+   * function of the token counts in the state, so a resumed loader picks as the uninterrupted one would.
+   */
   private async pickSource(): Promise<SourceSpec> {
     const live = this.specs.filter((s) => this.hasData(s))
     if (live.length === 0) throw new Error(`no source has data (sources: ${this.specs.map((s) => s.name).join(', ')})`)
-    const total = live.reduce((a, s) => a + s.weight, 0)
-    let r = this.rng.next() * total
+    const weights = live.reduce((a, s) => a + s.weight, 0)
+    const tokens = live.reduce((a, s) => a + this.state.sources[s.name]!.tokens, 0)
+    let best = live[0]!, bestDeficit = -Infinity
     for (const s of live) {
-      r -= s.weight
-      if (r < 0) return s
+      const deficit = (s.weight / weights) * (tokens + 1) - this.state.sources[s.name]!.tokens
+      if (deficit > bestDeficit) { best = s; bestDeficit = deficit }
     }
-    return live[live.length - 1]!
+    return best
   }
 
   private async texts(path: string, column: string): Promise<string[]> {
@@ -172,7 +179,8 @@ export class PretrainLoader {
   /** The next document of a source (cycling over its files: epoch counts the passes), or null if it has none. */
   private async nextDoc(s: SourceSpec): Promise<string | null> {
     const pos = this.state.sources[s.name]!
-    if (this.isGenerated(s.name)) return arithmeticDocument(this.seed, pos.row++)
+    const limits = this.generated(s.name)
+    if (limits) return arithmeticDocument(this.seed, pos.row++, limits)
     for (let tried = 0; tried <= pos.files.length; tried++) {
       if (pos.file >= pos.files.length) { pos.file = 0; pos.epoch++ }
       const texts = await this.texts(pos.files[pos.file]!, s.textColumn || 'text')

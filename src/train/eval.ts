@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { equivalentAnswers, gradeResponse } from '../grade/grade.ts'
 import { extractProgram, runSandboxed, type SandboxLimits, type SandboxStatus } from '../sandbox/sandbox.ts'
+import type { ArithmeticLimits } from './arithmetic.ts'
 import { cotPrompt, evalProblem, generate, potPrompt, toolPrompt } from './sft.ts'
 import type { GenerateRequest, GenerateResponse } from '../gen/dsmath/v1/worker.ts'
 import type { WorkerConn } from './worker.ts'
@@ -25,9 +26,9 @@ export async function readProblems(path: string): Promise<EvalProblem[]> {
 }
 
 /** n held-out generated 2-3 step problems (seed EVAL_SEED, never used by pretraining or SFT). */
-export function generatedProblems(n: number): EvalProblem[] {
+export function generatedProblems(n: number, limits: ArithmeticLimits = {}): EvalProblem[] {
   return Array.from({ length: n }, (_, i) => {
-    const p = evalProblem(i)
+    const p = evalProblem(i, limits)
     return { id: `gen-${i}`, question: p.question, answer: String(p.answer) }
   })
 }

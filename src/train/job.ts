@@ -3,6 +3,7 @@
 import { LrSchedule_Kind, type PretrainJobConfig } from '../gen/dsmath/v1/training.ts'
 import type { ModelConfig } from '../gen/dsmath/v1/worker.ts'
 import { GENERATED_ARITHMETIC, type SourceSpec } from './data.ts'
+import { parseGeneratedUri } from './arithmetic.ts'
 import type { PretrainRunConfig } from './pretrain.ts'
 import { PAPER_DECAY_AT, PAPER_DECAY_FACTORS, scheduleErrors, type LrKind, type LrScheduleSpec } from './schedule.ts'
 
@@ -68,8 +69,12 @@ export function resolvePretrainJob(config: PretrainJobConfig | undefined, defaul
     else if (names.has(s.name)) errs.push(`${p}.name: duplicate source '${s.name}'`)
     names.add(s.name)
     if (!(s.weight >= 0) || !Number.isFinite(s.weight)) errs.push(`${p}.weight: must be >= 0`)
-    if (s.uris.includes(GENERATED_ARITHMETIC) && s.uris.length > 1) errs.push(`${p}.uris: ${GENERATED_ARITHMETIC} must be the source's only uri`)
-    s.uris.forEach((u, j) => { if (!u) errs.push(`${p}.uris[${j}]: empty`) })
+    s.uris.forEach((u, j) => {
+      if (!u) return void errs.push(`${p}.uris[${j}]: empty`)
+      let gen
+      try { gen = parseGeneratedUri(u) } catch (err) { return void errs.push(`${p}.uris[${j}]: ${(err as Error).message}`) }
+      if (gen && s.uris.length > 1) errs.push(`${p}.uris: ${GENERATED_ARITHMETIC} must be the source's only uri`)
+    })
     return { name: s.name, weight: s.weight, uris: [...s.uris], textColumn: s.text_column || 'text', ...(s.shards_topic ? { shardsTopic: s.shards_topic } : {}) }
   })
   if (config.sources.length && !config.sources.some((s) => s.weight > 0)) errs.push('config.sources: at least one weight must be > 0')

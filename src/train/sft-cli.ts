@@ -8,6 +8,7 @@ import { runPretrain } from './pretrain.ts'
 import { ProgressBar } from './progress.ts'
 import * as grpc from '@grpc/grpc-js'
 import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
+import { generatedUri, type ArithmeticLimits } from './arithmetic.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, loadTokenizer, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
 import { spawnWorker, WorkerConn } from './worker.ts'
 
@@ -15,6 +16,7 @@ const SFT_USAGE = `
 dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
                  [--lr X] [--warmup W] [--seed S] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
                  [--pretrain-steps N] [--d-model D] [--layers N] [--heads H] [--format cot|pot|tool]...
+                 [--max-value N]
 dsmath train sft --service HOST:PORT --checkpoint C [--job-id ID] [the same training flags]
 Supervised fine-tuning (stage 2 of DeepSeekMath) on chain-of-thought examples from the arithmetic generator
 (its own seed, kept apart from pretraining and from the held-out evaluation problems): prompt = the problem
@@ -28,6 +30,8 @@ tokens only (loss_mask).
   --format F         the generator's examples as cot (worked solutions, default), pot (a Python program
                      that prints the answer) or tool (program, its output, boxed answer); repeat to mix
   --data FILE        also JSON-lines examples: {"question","response"}, GSM8K or MATH rows (repeatable)
+  --max-value N      the generator's problems keep every number (operands, steps, answer) in [0, N]
+                     (N >= 10; default: its full ranges, answers up to a few thousand)
   --service H:P      submit to an SftService (dsmath sft serve) and follow its status stream
 Defaults: --steps 500 (the paper's) --seq-len 256 --batch 8 --lr 1e-3 --warmup 10.
 `
@@ -46,10 +50,12 @@ Logs are JSON lines on stderr (job_id).
 const EVAL_USAGE = `
 dsmath train eval --local --checkpoint C (--data F.jsonl | --generated N) [--k K] [--limit N] [--json]
                   [--max-new-tokens M] [--temperature T] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
+                  [--max-value N]
 Greedy decoding (temperature 0) with the paper's prompt ("... Please reason step by step, and put your
 final answer within \\boxed{}."), the final answer extracted and compared with the grader (dsmath grade).
   --data F.jsonl     lines {"id","question","answer"}
   --generated N      N held-out generated 2-3 step arithmetic problems instead (a seed no training run uses)
+  --max-value N      with --generated: every number of the problems in [0, N] (as train sft --max-value)
   --k K              also K samples per question at --temperature (0.7): maj@k and pass@k
   --format F         cot (default): chain-of-thought, the answer in \\boxed{}; pot: program-of-thought, the
                      response's last \`\`\`python block runs in the sandbox (own process, memory/CPU/time limits,
@@ -82,6 +88,11 @@ async function withWorker<T>(values: Record<string, unknown>, fn: (conn: WorkerC
   }
 }
 
+/** --max-value N: the generator's problems keep every number in [0, N] (default: its full ranges). */
+export function maxValueFlag(values: Record<string, unknown>): ArithmeticLimits {
+  return values['max-value'] === undefined ? {} : { maxValue: intFlag(values, 'max-value', 0, 10) }
+}
+
 export async function trainSft(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     local: { type: 'boolean' }, checkpoint: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' },
@@ -89,14 +100,14 @@ export async function trainSft(argv: string[]): Promise<number> {
     warmup: { type: 'string' }, seed: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' },
     worker: { type: 'string' }, 'pretrain-steps': { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' },
     heads: { type: 'string' }, format: { type: 'string', multiple: true }, data: { type: 'string', multiple: true },
-    service: { type: 'string' }, 'job-id': { type: 'string' },
+    service: { type: 'string' }, 'job-id': { type: 'string' }, 'max-value': { type: 'string' },
   }, SFT_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
   if (!values.local && !values.service) throw new UsageError('dsmath train sft: give --local or --service HOST:PORT')
   const formats = ((values.format as string[] | undefined) ?? ['cot'])
   for (const f of formats) if (f !== 'cot' && f !== 'pot' && f !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${f}'`)
   const datasets: SftDatasetSpec[] = [
-    ...formats.map((f) => ({ uri: GENERATED_SFT, format: f as SftFormatName, weight: 1, maxExamples: 0 })),
+    ...formats.map((f) => ({ uri: generatedUri(maxValueFlag(values)), format: f as SftFormatName, weight: 1, maxExamples: 0 })),
     ...((values.data as string[] | undefined) ?? []).map((uri) => ({ uri, format: 'cot' as const, weight: 1, maxExamples: 0 })),
   ]
   if (values.service) return sftRemote(values, datasets)
@@ -157,13 +168,14 @@ export async function trainEval(argv: string[]): Promise<number> {
     k: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' }, worker: { type: 'string' },
     out: { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, 'max-tool-calls': { type: 'string' },
+    'max-value': { type: 'string' },
   }, EVAL_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
   if (!values.local) throw new UsageError('dsmath train eval: only --local is implemented')
   const checkpoint = values.checkpoint as string | undefined
   if (!checkpoint) throw new UsageError('--checkpoint is required')
   if (Boolean(values.data) === Boolean(values.generated)) throw new UsageError('give one of --data F.jsonl or --generated N')
-  let problems: EvalProblem[] = values.data ? await readProblems(String(values.data)) : generatedProblems(intFlag(values, 'generated', 100, 1))
+  let problems: EvalProblem[] = values.data ? await readProblems(String(values.data)) : generatedProblems(intFlag(values, 'generated', 100, 1), maxValueFlag(values))
   if (values.limit !== undefined) problems = problems.slice(0, intFlag(values, 'limit', 0, 1))
   const k = values.k === undefined ? undefined : intFlag(values, 'k', 1, 1)
   const temperature = numFlag(values, 'temperature', 0.7)

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import type { GenerateRequest, GenerateResponse, TokenSequence, TrainStepResponse } from '../gen/dsmath/v1/worker.ts'
 import { EOS, Tokenizer } from '../tokenizer/tokenizer.ts'
-import { arithmeticProblem, type ArithmeticProblem } from './arithmetic.ts'
+import { arithmeticProblem, GENERATED_ARITHMETIC, parseGeneratedUri, type ArithmeticLimits, type ArithmeticProblem } from './arithmetic.ts'
 import { plotMetrics, stepDir, type StepMetrics } from './pretrain.ts'
 import { Rng, mix32 } from './rng.ts'
 import { learningRate, PAPER_DECAY_AT, PAPER_DECAY_FACTORS } from './schedule.ts'
@@ -39,22 +39,22 @@ export const SFT_SEED = 0x5f7a11
 export const EVAL_SEED = 0xe7a1
 
 /** SFT example i: a 2-4 step problem from the SFT stream. */
-export function sftProblem(index: number): ArithmeticProblem {
-  return arithmeticProblem(SFT_SEED, index)
+export function sftProblem(index: number, limits: ArithmeticLimits = {}): ArithmeticProblem {
+  return arithmeticProblem(SFT_SEED, index, undefined, limits)
 }
 
 /** Held-out evaluation problem i: 2 or 3 steps, alternating. */
-export function evalProblem(index: number): ArithmeticProblem {
-  return arithmeticProblem(EVAL_SEED, index, 2 + (index % 2))
+export function evalProblem(index: number, limits: ArithmeticLimits = {}): ArithmeticProblem {
+  return arithmeticProblem(EVAL_SEED, index, 2 + (index % 2), limits)
 }
 
 // -- datasets: the generator (chain-of-thought, program-of-thought or tool-integrated solutions) and files --
 
 export type SftFormatName = 'cot' | 'pot' | 'tool'
-export const GENERATED_SFT = 'generated:arithmetic'
+export const GENERATED_SFT = GENERATED_ARITHMETIC
 
 export interface SftDatasetSpec {
-  /** generated:arithmetic, or a JSON-lines file of {"question","response"}, GSM8K rows {"question","answer"
+  /** generated:arithmetic[?max-value=N], or a JSON-lines file of {"question","response"}, GSM8K rows {"question","answer"
    * ending "#### N"} or MATH rows {"problem","solution"}. */
   uri: string
   format: SftFormatName
@@ -112,7 +112,7 @@ export async function readSftFile(path: string, maxExamples = 0): Promise<{ ques
  * weights (so i alone fixes the example), then the generator's problem i or the file's row i mod its size.
  */
 export async function sftExampleSource(specs: readonly SftDatasetSpec[], promptTemplate?: string): Promise<(i: number) => SftExample> {
-  const rows = await Promise.all(specs.map((s) => (s.uri === GENERATED_SFT ? Promise.resolve(null) : readSftFile(s.uri, s.maxExamples))))
+  const rows = await Promise.all(specs.map((s) => (parseGeneratedUri(s.uri) ? Promise.resolve(null) : readSftFile(s.uri, s.maxExamples))))
   const total = specs.reduce((a, s) => a + s.weight, 0)
   const cum: number[] = []
   let acc = 0
@@ -123,7 +123,7 @@ export async function sftExampleSource(specs: readonly SftDatasetSpec[], promptT
     if (d < 0) d = specs.length - 1
     const spec = specs[d]!, file = rows[d]
     if (!file) {
-      const p = sftProblem(spec.maxExamples > 0 ? i % spec.maxExamples : i)
+      const p = sftProblem(spec.maxExamples > 0 ? i % spec.maxExamples : i, parseGeneratedUri(spec.uri)!)
       return { prompt: promptOf(spec.format, p.question, promptTemplate), response: generatedResponse(p, spec.format) }
     }
     const ex = file[i % file.length]!

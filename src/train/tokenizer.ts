@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises'
 import { EOS, SPECIAL_TOKENS, Tokenizer, toTokenizerJson } from '../tokenizer/tokenizer.ts'
 import { PieceCounter, trainBpe } from '../tokenizer/train.ts'
 import { writeObject } from '../storage/store.ts'
-import { arithmeticDocument } from './arithmetic.ts'
-import { expandUris, GENERATED_ARITHMETIC, readTexts, type SourceSpec } from './data.ts'
+import { arithmeticDocument, parseGeneratedUri } from './arithmetic.ts'
+import { expandUris, readTexts, type SourceSpec } from './data.ts'
 
 export async function sampleTexts(specs: readonly SourceSpec[], seed: number, bytesPerSource = 400_000): Promise<string[]> {
   const out: string[] = []
@@ -13,8 +13,9 @@ export async function sampleTexts(specs: readonly SourceSpec[], seed: number, by
     if (!(s.weight > 0)) continue
     let bytes = 0
     const files = await expandUris(s.uris)
-    if (files[0] === GENERATED_ARITHMETIC) {
-      for (let i = 0; bytes < bytesPerSource; i++) { const t = arithmeticDocument(seed, i); out.push(t); bytes += t.length }
+    const limits = files[0] === undefined ? null : parseGeneratedUri(files[0])
+    if (limits) {
+      for (let i = 0; bytes < bytesPerSource; i++) { const t = arithmeticDocument(seed, i, limits); out.push(t); bytes += t.length }
       continue
     }
     for (const f of files) {

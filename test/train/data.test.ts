@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { arithmeticDocument, arithmeticProblem } from '../../src/train/arithmetic.ts'
+import { arithmeticDocument, arithmeticProblem, generatedUri, parseGeneratedUri } from '../../src/train/arithmetic.ts'
 import { GENERATED_ARITHMETIC, PretrainLoader, type SourceSpec } from '../../src/train/data.ts'
 import { Rng } from '../../src/train/rng.ts'
 
@@ -33,6 +33,35 @@ describe('generated arithmetic text', () => {
     }
     expect(arithmeticProblem(1, 0, 3).steps).toBe(3)
   })
+  it('with maxValue keeps every number of question, solution and program in [0, maxValue], still right', () => {
+    for (const max of [10, 20, 50, 99]) {
+      let largest = 0
+      for (let i = 0; i < 400; i++) {
+        const p = arithmeticProblem(3, i, 2 + (i % 3), { maxValue: max })
+        const nums = [...`${p.question} ${p.solution} ${p.program}`.matchAll(/\d+/g)].map((m) => Number(m[0]))
+        largest = Math.max(largest, ...nums)
+        expect(Math.max(...nums), `${p.question}\n${p.solution}`).toBeLessThanOrEqual(max)
+        for (const m of p.solution.matchAll(/(\d+) ([-+*/]) (\d+) = (\d+)/g)) {
+          const [a, b, c] = [Number(m[1]), Number(m[3]), Number(m[4])]
+          expect(m[2] === '+' ? a + b : m[2] === '-' ? a - b : m[2] === '*' ? a * b : a / b).toBe(c)
+        }
+      }
+      expect(largest).toBeGreaterThan(max / 2) // the bound limits the range, it does not collapse it
+    }
+  })
+  it('without limits draws as before the limits existed (same RNG use)', () => {
+    for (let i = 0; i < 50; i++) expect(arithmeticProblem(5, i, undefined, {})).toEqual(arithmeticProblem(5, i))
+    const unbounded = Array.from({ length: 300 }, (_, i) => arithmeticProblem(5, i).answer)
+    expect(Math.max(...unbounded)).toBeGreaterThan(500)
+  })
+  it('generator URIs carry the bound; malformed ones are refused', () => {
+    expect(parseGeneratedUri(GENERATED_ARITHMETIC)).toEqual({})
+    expect(parseGeneratedUri(generatedUri({ maxValue: 50 }))).toEqual({ maxValue: 50 })
+    expect(generatedUri({})).toBe(GENERATED_ARITHMETIC)
+    expect(parseGeneratedUri('data/math.jsonl')).toBeNull()
+    expect(() => parseGeneratedUri('generated:arithmetic?max-value=abc')).toThrow(/max-value=N/)
+    expect(() => parseGeneratedUri('generated:arithmetic?max-value=5')).toThrow(/N >= 10/)
+  })
 })
 
 describe('source mixing', () => {
@@ -44,7 +73,7 @@ describe('source mixing', () => {
     await writeFile(join(dir, 'b.jsonl.gz'), gzipSync(docs('B', 50)))
   })
 
-  it('draws sources in proportion to their weights; sources without data give theirs away', async () => {
+  it('mixes sources in proportion to their weights in tokens; sources without data give theirs away', async () => {
     const specs: SourceSpec[] = [
       { name: 'math_corpus', weight: 56, uris: [GENERATED_ARITHMETIC] },
       { name: 'algebraic_stack', weight: 4, uris: [] },
@@ -60,10 +89,13 @@ describe('source mixing', () => {
     expect(mix[1]!.note).toMatch(/no data/)
     for (let i = 0; i < 3000; i++) await loader.nextSequence()
     const s = loader.snapshot().sources
-    const total = s.math_corpus!.docs + s.github_code!.docs + s.common_crawl!.docs
-    expect(s.math_corpus!.docs / total).toBeCloseTo(56 / 86, 1)
-    expect(s.github_code!.docs / total).toBeCloseTo(20 / 86, 1)
-    expect(s.common_crawl!.docs / total).toBeCloseTo(10 / 86, 1)
+    const total = s.math_corpus!.tokens + s.github_code!.tokens + s.common_crawl!.tokens
+    expect(s.math_corpus!.tokens / total).toBeCloseTo(56 / 86, 2)
+    expect(s.github_code!.tokens / total).toBeCloseTo(20 / 86, 2)
+    expect(s.common_crawl!.tokens / total).toBeCloseTo(10 / 86, 2)
+    // Documents differ in length (a generated problem is ~50 times longer than 'A17'), so the document
+    // counts are far from the weights: drawing by document would have given the short sources 3% of tokens.
+    expect(s.github_code!.docs).toBeGreaterThan(s.math_corpus!.docs)
     // File sources cycle over their documents (epochs).
     expect(s.github_code!.epoch).toBeGreaterThan(0)
   })
@@ -89,6 +121,13 @@ describe('packing', () => {
     for (let i = 0; expected.length < flat.length; i++) expected.push(...charTok.encode(arithmeticDocument(9, i)), EOS)
     expect(flat).toEqual(expected.slice(0, flat.length))
     expect(loader.snapshot().seq_index).toBe(200)
+  })
+  it('a bounded generator source packs the bounded documents', async () => {
+    const loader = await PretrainLoader.create([{ name: 'math_corpus', weight: 1, uris: [generatedUri({ maxValue: 20 })] }], 64, 2, charTok, EOS, 9)
+    const flat = (await loader.nextBatch()).flat()
+    const expected = [...charTok.encode(arithmeticDocument(9, 0, { maxValue: 20 })), EOS, ...charTok.encode(arithmeticDocument(9, 1, { maxValue: 20 }))]
+    expect(flat).toEqual(expected.slice(0, flat.length))
+    expect(arithmeticDocument(9, 0, { maxValue: 20 })).not.toBe(arithmeticDocument(9, 0))
   })
 })
 
