@@ -87,7 +87,7 @@ k8s-check-build:
 # into ~/.cache/dsmath/k8s-dry-run, keyed by version. Not part of `make test`: the first build is long (README).
 k8s-dry-run: deps
 	@bash k8s/check/dry-run.sh
-	@DSMATH_K8S_DRY_RUN=1 npx vitest run --project unit test/k8s/dry-run.test.ts
+	@npx vitest run --config vitest.k8s-dry-run.config.ts
 
 k8s-dry-run-build:
 	@bash k8s/check/dry-run.sh --build-only
