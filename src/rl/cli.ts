@@ -9,6 +9,7 @@ import { LossAggregation } from '../gen/dsmath/v1/worker.ts'
 import { lineChartsSvg } from '../train/plot.ts'
 import { ProgressBar } from '../train/progress.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../train/sft.ts'
+import { maxValueFlag } from '../train/sft-cli.ts'
 import { spawnWorker, WorkerConn } from '../train/worker.ts'
 import {
   ormExamples, prmExamples, rewardAccuracy, trainRewardModel, type RewardExample, type RewardKind,
@@ -63,7 +64,7 @@ export function plotRl(s: Pick<RlSummary, 'history' | 'evals'>, title: string): 
 const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
         [--lr X] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
-        [--seed S] [--threads T] [--worker HOST:PORT]${m === 'grpo' ? `
+        [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N]${m === 'grpo' ? `
         [--reward rule|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
         [--iterations I --rm-questions N --rm-samples K --rm-epochs E --replay 0.1 --prm-n N --prm-label hard|soft]` : ''}
@@ -76,7 +77,7 @@ plus --replay (10%) replayed from earlier iterations, then runs --steps GRPO ste
 (gradient coefficient 1 for correct, 0 for wrong), through the same trainer as GRPO.` : `Online rejection-sampling fine-tuning: outputs sampled from the current policy at every step, trained on the
 correct ones (gradient coefficient 1 for correct, 0 for wrong), through the same trainer as GRPO.`}
 Questions: generated 2-3 step arithmetic problems (their own seed); evaluation: held-out generated problems
-(dsmath train eval --generated). Writes DIR/metrics.jsonl, DIR/rl.svg, DIR/checkpoints/step-N.
+(dsmath train eval --generated); --max-value N bounds both as train sft --max-value does. Writes DIR/metrics.jsonl, DIR/rl.svg, DIR/checkpoints/step-N.
 Defaults: --steps 20 --questions 4 --group 8 --mu 1 --lr 1e-5 --temperature 1 --top-p 1 --max-new-tokens 160
 --beta 0.04 --clip 0.2 --eval-n 50 --eval-every 0 (start and end only).
 `
@@ -92,6 +93,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       aggregation: { type: 'string' }, 'dynamic-sampling': { type: 'boolean' }, iterations: { type: 'string' }, 'rm-questions': { type: 'string' },
       'rm-samples': { type: 'string' }, 'rm-epochs': { type: 'string' }, 'rm-lr': { type: 'string' }, replay: { type: 'string' },
       'prm-n': { type: 'string' }, 'prm-label': { type: 'string' }, service: { type: 'string' }, 'job-id': { type: 'string' },
+      'max-value': { type: 'string' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     if (!values.local && !values.service) throw new UsageError(`dsmath train ${method}: give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
@@ -114,7 +116,9 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       lr: numFlag(values, 'lr', 1e-5), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
       maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), seed: intFlag(values, 'seed', 1),
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
+      limits: maxValueFlag(values),
     }
+    if (values.service && cfg.limits?.maxValue !== undefined) throw new UsageError('--max-value: only with --local (the GrpoService config has no such field yet)')
     if (values.service) return rlRemote(method, values, cfg, iterations)
     const outDir = (values.out as string | undefined) ?? join('out', method, stamp())
     await mkdir(outDir, { recursive: true })
@@ -225,7 +229,7 @@ const AGG_ENUM = {
 const REWARD_TRAIN_USAGE = (kind: RewardKind): string => `
 dsmath reward train-${kind} --local --checkpoint C [--json] [--out DIR] [--questions N] [--samples K] [--epochs E]
         [--batch B] [--lr X] [--max-new-tokens M] [--temperature T] [--seed S]${kind === 'prm' ? ' [--n N] [--label hard|soft]' : ''}
-        [--threads T] [--worker HOST:PORT]
+        [--threads T] [--worker HOST:PORT] [--max-value N]
 ${kind === 'orm' ? `Outcome reward model: K solutions per question sampled from the policy checkpoint C, labelled 1/0 by the
 rule grader; a value head on C's architecture (initialised from C) trained to predict the label at the last
 token.` : `Process reward model: K solutions per question sampled from C; for each step, --n completions sampled
@@ -242,7 +246,7 @@ export function rewardTrain(kind: RewardKind): (argv: string[]) => Promise<numbe
       local: { type: 'boolean' }, checkpoint: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, questions: { type: 'string' },
       samples: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'max-new-tokens': { type: 'string' },
       temperature: { type: 'string' }, seed: { type: 'string' }, n: { type: 'string' }, label: { type: 'string' }, threads: { type: 'string' },
-      worker: { type: 'string' }, tokenizer: { type: 'string' },
+      worker: { type: 'string' }, tokenizer: { type: 'string' }, 'max-value': { type: 'string' },
     }, REWARD_TRAIN_USAGE(kind))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     if (!values.local) throw new UsageError(`dsmath reward train-${kind}: only --local is implemented here (or submit to the RewardService)`)
@@ -256,7 +260,8 @@ export function rewardTrain(kind: RewardKind): (argv: string[]) => Promise<numbe
     return withWorker(values, async (w) => {
       const ctx = await context(w, checkpoint, values.tokenizer as string | undefined)
       const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), temperature: numFlag(values, 'temperature', 1), topP: 1, maxSeqLen: ctx.maxSeqLen }
-      const qs = Array.from({ length: nq }, (_, i) => rlQuestion(2_000_000 + i))
+      const limits = maxValueFlag(values)
+      const qs = Array.from({ length: nq }, (_, i) => rlQuestion(2_000_000 + i, limits))
       const rollouts = (await sampleGroups(w, qs, k, { ...sampling, seed })).flat()
       const examples: RewardExample[] = kind === 'orm' ? ormExamples(rollouts)
         : await prmExamples(w, rollouts, { ...sampling, seed: seed + 1, n: intFlag(values, 'n', 4, 1), label, isNewline: ctx.isNewline })

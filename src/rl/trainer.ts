@@ -5,7 +5,7 @@
 // PolicyStep updates on the batch (log π_θold fixed at the sampling policy's). Iterative RL (Algorithm 1 of the
 // paper) wraps it: reset the reference, sample, retrain the reward model with 10% replay, run GRPO steps.
 import { LossAggregation, type PolicySequence } from '../gen/dsmath/v1/worker.ts'
-import { arithmeticProblem } from '../train/arithmetic.ts'
+import { arithmeticProblem, type ArithmeticLimits } from '../train/arithmetic.ts'
 import { generatedProblems, runEval } from '../train/eval.ts'
 import { Rng } from '../train/rng.ts'
 import { isInformativeGroup, type StepRewards } from './grpo.ts'
@@ -18,8 +18,8 @@ import { sampleGroups, type Question, type RlWorker, type Rollout, type TextCode
 /** Seed of the RL question stream: generated 2-3 step problems, apart from SFT's and the held-out evaluation's. */
 export const RL_SEED = 0x6e1f0
 
-export function rlQuestion(index: number): Question {
-  const p = arithmeticProblem(RL_SEED, index, 2 + (index % 2))
+export function rlQuestion(index: number, limits: ArithmeticLimits = {}): Question {
+  const p = arithmeticProblem(RL_SEED, index, 2 + (index % 2), limits)
   return { id: `rl-${index}`, question: p.question, answer: String(p.answer) }
 }
 
@@ -54,6 +54,8 @@ export interface RlConfig {
   questionOffset?: number
   /** The question stream; default the generated one (rlQuestion). */
   question?: (index: number) => Question
+  /** Bounds of the generated questions and held-out problems (train sft --max-value). */
+  limits?: ArithmeticLimits
 }
 
 export interface RlContext { codec: TextCodec; eosId: number; maxSeqLen: number; isNewline(id: number): boolean }
@@ -80,8 +82,8 @@ const AGG = {
   'dr-grpo': LossAggregation.LOSS_AGGREGATION_DR_GRPO,
 } as const
 
-export async function evaluate(w: RlWorker, ctx: RlContext, cfg: Pick<RlConfig, 'evalN' | 'evalK' | 'maxNewTokens' | 'seed'>, step: number): Promise<RlEval> {
-  const s = await runEval(w.conn, generatedProblems(cfg.evalN), {
+export async function evaluate(w: RlWorker, ctx: RlContext, cfg: Pick<RlConfig, 'evalN' | 'evalK' | 'maxNewTokens' | 'seed' | 'limits'>, step: number): Promise<RlEval> {
+  const s = await runEval(w.conn, generatedProblems(cfg.evalN, cfg.limits), {
     tokenizer: ctx.codec, eosId: ctx.eosId, maxNewTokens: cfg.maxNewTokens, seed: cfg.seed, ...(cfg.evalK ? { k: cfg.evalK } : {}),
   })
   return { step, accuracy: s.accuracy, correct: s.correct, n: s.n, ...(cfg.evalK ? { k: cfg.evalK, maj_at_k: s.maj_at_k, pass_at_k: s.pass_at_k } : {}) }
@@ -107,7 +109,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
   const supervision: Supervision = cfg.reward === 'prm' ? 'process' : 'outcome'
   if (cfg.method !== 'grpo' && cfg.reward !== 'rule') throw new Error(`${cfg.method} learns from the rule grader's correctness (reward 'rule'), got '${cfg.reward}'`)
   const offset = cfg.questionOffset ?? 0
-  const questionsAt = (step: number): Question[] => Array.from({ length: cfg.questionsPerStep }, (_, i) => (cfg.question ?? rlQuestion)(offset + step * cfg.questionsPerStep + i))
+  const questionsAt = (step: number): Question[] => Array.from({ length: cfg.questionsPerStep }, (_, i) => (cfg.question ?? ((j: number) => rlQuestion(j, cfg.limits)))(offset + step * cfg.questionsPerStep + i))
   const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, topP: cfg.topP, maxSeqLen: ctx.maxSeqLen }
   const history: RlStepMetrics[] = [], evals: RlEval[] = []
   const doEval = async (step: number): Promise<void> => {
@@ -219,7 +221,7 @@ export async function runIterative(w: RlWorker, ctx: RlContext, cfg: IterativeCo
     const ref = await w.resetReference() // π_ref <- π_θ
     await hooks.afterReset?.(it)
     if (it === 0) await w.initRewardModel({ checkpoint: '', optimizer: { lr: cfg.rmLr }, seed: cfg.grpo.seed }) // from the starting policy
-    const qs = Array.from({ length: cfg.rmQuestions }, (_, i) => (cfg.grpo.question ?? rlQuestion)(questionOffset + i))
+    const qs = Array.from({ length: cfg.rmQuestions }, (_, i) => (cfg.grpo.question ?? ((j: number) => rlQuestion(j, cfg.grpo.limits)))(questionOffset + i))
     questionOffset += cfg.rmQuestions
     const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: cfg.grpo.maxNewTokens, temperature: cfg.grpo.temperature, topP: cfg.grpo.topP, maxSeqLen: ctx.maxSeqLen }
     const rollouts = (await sampleGroups(w, qs, cfg.rmSamples, { ...sampling, seed: cfg.grpo.seed * 7919 + it })).flat()
