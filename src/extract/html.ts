@@ -33,6 +33,9 @@ const NOT_SPACE = /\S/
 const UPPER = /[A-Z]/
 // Whitespace that collapsing would change: two in a row, or any but a plain space.
 const SPACE_RUN = /\s\s|[^\S ]/
+// The runs of whitespace that are not a single plain space (replacing those with one space collapses every
+// run, without a match per word).
+const SPACE_RUNS = / \s+|[^\S ]\s*/g
 // The attributes extraction reads (the scanner drops the others).
 const WANTED_ATTRS: ReadonlySet<string> = new Set(['class', 'id', 'style', 'hidden', 'aria-hidden', 'type', 'href', 'src', 'alt', 'title',
   'encoding', 'display', 'mode', 'alttext'])
@@ -218,7 +221,7 @@ export function extractText(html: string): Extracted {
         push(' ')
         return
       }
-      const t = preDepth > 0 || !SPACE_RUN.test(text) ? text : text.replace(/\s+/g, ' ')
+      const t = preDepth > 0 || !SPACE_RUN.test(text) ? text : text.replace(SPACE_RUNS, ' ')
       push(t)
       if (cur < 0) return
       const n = t.length - (t.charCodeAt(0) === 32 ? 1 : 0)
