@@ -58,6 +58,34 @@ class TagAttrs {
   alttext?: string = undefined
 }
 
+/** TagAttrs' setter for the scanner: the first value of each wanted attribute, stored by name. */
+function setTagAttr(attrs: Record<string, string>, name: string, value: string): void {
+  const a = attrs as unknown as TagAttrs
+  switch (name) {
+    case 'class': if (a.class === undefined) a.class = value; return
+    case 'href': if (a.href === undefined) a.href = value; return
+    case 'id': if (a.id === undefined) a.id = value; return
+    case 'src': if (a.src === undefined) a.src = value; return
+    case 'alt': if (a.alt === undefined) a.alt = value; return
+    case 'title': if (a.title === undefined) a.title = value; return
+    case 'style': if (a.style === undefined) a.style = value; return
+    case 'type': if (a.type === undefined) a.type = value; return
+    case 'hidden': if (a.hidden === undefined) a.hidden = value; return
+    case 'aria-hidden': if (a['aria-hidden'] === undefined) a['aria-hidden'] = value; return
+    case 'encoding': if (a.encoding === undefined) a.encoding = value; return
+    case 'display': if (a.display === undefined) a.display = value; return
+    case 'mode': if (a.mode === undefined) a.mode = value; return
+    case 'alttext': if (a.alttext === undefined) a.alttext = value; return
+  }
+}
+
+// setTagAttr must store every wanted attribute (checked once at load).
+for (const name of WANTED_ATTRS) {
+  const a = new TagAttrs() as unknown as Record<string, string>
+  setTagAttr(a, name, 'x')
+  if (a[name] !== 'x') throw new Error(`extract/html.ts: setTagAttr does not store ${name}`)
+}
+
 export interface Extracted {
   title: string
   text: string
@@ -150,6 +178,7 @@ export function extractText(html: string): Extracted {
   const handler: ScanHandler = {
     wanted: WANTED_ATTRS,
     newAttrs: () => new TagAttrs() as unknown as Record<string, string>,
+    setAttr: setTagAttr,
     onopentag(name, attrs) {
       if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true; handler.lean = false }
       if (skipDepth > 0) {

@@ -16,6 +16,9 @@ export interface ScanHandler {
   /** When given, a fresh attribute object for each tag (one with the wanted attributes preset to undefined keeps
    * one object shape for the handler's reads). */
   newAttrs?: () => Attrs
+  /** With newAttrs: sets a wanted attribute, unless already set, on an object newAttrs made (a store by name is
+   * much cheaper than by a computed key). */
+  setAttr?: (attrs: Attrs, name: string, value: string) => void
   onopentag(name: string, attrs: Attrs): void
   ontext(text: string): void
   onclosetag(name: string): void
@@ -61,6 +64,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
   let i = 0
   const wanted = h.wanted
   const newAttrs = h.newAttrs
+  const setAttr = newAttrs === undefined ? undefined : h.setAttr
   const pop = (): void => {
     const name = stack.pop()!
     if (name === 'svg' || name === 'math' || HTML_INTEGRATION.has(name)) foreign.pop()
@@ -163,7 +167,10 @@ export function scanHtml(html: string, h: ScanHandler): void {
           }
           if (keep && value.indexOf('&') >= 0) value = decodeHTMLAttribute(value)
         }
-        if (keep && attrs[aname] === undefined) attrs[aname] = value
+        if (keep) {
+          if (setAttr !== undefined) setAttr(attrs, aname, value)
+          else if (attrs[aname] === undefined) attrs[aname] = value
+        }
       }
       open(name, attrs, selfClosing)
       i = j
