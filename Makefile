@@ -31,8 +31,9 @@ pydeps: .venv/.installed
 
 install: node deps pydeps native
 
-# The WARC reader's libdeflate addon (native/inflate, N-API, built with cc against Debian's libdeflate-dev,
-# installed with apt when missing and allowed). Optional: when it cannot build, the reader uses node:zlib.
+# The WARC reader's libdeflate addon (native/inflate, N-API, built with cc from libdeflate 1.26's sources in the
+# PyPI sdist of deflate 0.9.0, or against Debian's libdeflate-dev when PyPI is out of reach; cached in
+# ~/.cache/dsmath). Optional: when it cannot build, the reader uses node:zlib.
 # The fastText addon (native/fasttext, N-API over the official C++ code from the fasttext-numpy2 sdist on
 # PyPI, cached in ~/.cache/dsmath). Optional too: without it, fastText runs as WebAssembly, one thread.
 native: node
