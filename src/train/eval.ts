@@ -87,6 +87,8 @@ export interface EvalOptions {
    * model closes runs in the sandbox, its output is appended as an ```output block and generation goes on
    * (up to maxToolCalls), the answer in \boxed{}. */
   format?: EvalFormat
+  /** A prompt with {question} in place of the format's (e.g. the pretraining text's 'Question: {question}\nSolution:\n'). */
+  promptTemplate?: string
   sandbox?: Partial<SandboxLimits>
   maxToolCalls?: number
   /** Generation (the worker's Generate by default; tests pass a stand-in). */
@@ -96,7 +98,8 @@ export interface EvalOptions {
 
 export type EvalFormat = 'cot' | 'pot' | 'tool'
 
-export function promptFor(format: EvalFormat, question: string): string {
+export function promptFor(format: EvalFormat, question: string, template?: string): string {
+  if (template) return template.split('{question}').join(question)
   return format === 'pot' ? potPrompt(question) : format === 'tool' ? toolPrompt(question) : cotPrompt(question)
 }
 
@@ -181,13 +184,13 @@ export async function runEval(conn: WorkerConn | null, problems: readonly EvalPr
   }
   for (let start = 0; start < problems.length; start += chunk) {
     const part = problems.slice(start, start + chunk)
-    const prompts = part.map((p) => ({ tokens: opts.tokenizer.encode(promptFor(format, p.question)), loss_mask: [] }))
+    const prompts = part.map((p) => ({ tokens: opts.tokenizer.encode(promptFor(format, p.question, opts.promptTemplate)), loss_mask: [] }))
     let greedyTexts: string[]
     const toolStatuses: SandboxStatus[][] = []
     if (format === 'tool') {
       greedyTexts = []
       for (const p of part) {
-        const t = await toolIntegrated(promptFor(format, p.question), toolGen(0, 0), opts.maxToolCalls ?? 3, opts.sandbox)
+        const t = await toolIntegrated(promptFor(format, p.question, opts.promptTemplate), toolGen(0, 0), opts.maxToolCalls ?? 3, opts.sandbox)
         greedyTexts.push(t.text)
         toolStatuses.push(t.statuses)
       }
@@ -203,7 +206,7 @@ export async function runEval(conn: WorkerConn | null, problems: readonly EvalPr
         sampled = []
         for (const [i, p] of part.entries()) {
           const row: string[] = []
-          for (let j = 0; j < k; j++) row.push((await toolIntegrated(promptFor(format, p.question), toolGen(temperature, (opts.seed ?? 1) + (start + i) * k + j), opts.maxToolCalls ?? 3, opts.sandbox)).text)
+          for (let j = 0; j < k; j++) row.push((await toolIntegrated(promptFor(format, p.question, opts.promptTemplate), toolGen(temperature, (opts.seed ?? 1) + (start + i) * k + j), opts.maxToolCalls ?? 3, opts.sandbox)).text)
           sampled.push(row)
         }
       } else {

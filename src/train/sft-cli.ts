@@ -62,6 +62,8 @@ final answer within \\boxed{}."), the final answer extracted and compared with t
                      no network, writes only in a scratch dir) and its last printed line is the answer; tool:
                      tool-integrated, each code block the model closes runs in the sandbox and its output is
                      appended before generation continues (at most --max-tool-calls, 3)
+  --prompt-template T  the prompt with {question} in place of the format's, e.g. the pretraining text's
+                     'Question: {question}\nSolution:\n' to evaluate a base model in its own format
   --limit N          only the first N problems
   --out FILE         write per-question results as JSON lines
 Defaults: --max-new-tokens 200.
@@ -168,7 +170,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     k: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, 'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' }, tokenizer: { type: 'string' }, threads: { type: 'string' }, worker: { type: 'string' },
     out: { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, 'max-tool-calls': { type: 'string' },
-    'max-value': { type: 'string' },
+    'max-value': { type: 'string' }, 'prompt-template': { type: 'string' },
   }, EVAL_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
   if (!values.local) throw new UsageError('dsmath train eval: only --local is implemented')
@@ -182,6 +184,8 @@ export async function trainEval(argv: string[]): Promise<number> {
   const maxNewTokens = intFlag(values, 'max-new-tokens', 200, 1)
   const format = (values.format as string | undefined) ?? 'cot'
   if (format !== 'cot' && format !== 'pot' && format !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${format}'`)
+  const promptTemplate = (values['prompt-template'] as string | undefined)?.replace(/\\n/g, '\n')
+  if (promptTemplate !== undefined && !promptTemplate.includes('{question}')) throw new UsageError('--prompt-template must contain {question}')
   const { tokenizer, eosId } = await loadTokenizer((values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint))
   return withWorker(values, async (conn) => {
     const loaded = await conn.loadCheckpoint(checkpoint)
@@ -189,7 +193,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     const bar = new ProgressBar(problems.length, 'eval')
     const s = await runEval(conn, problems, {
       tokenizer, eosId, maxNewTokens: maxSeq ? Math.min(maxNewTokens, maxSeq) : maxNewTokens, temperature,
-      seed: intFlag(values, 'seed', 1), ...(k ? { k } : {}), format, maxToolCalls: intFlag(values, 'max-tool-calls', 3, 0), onProgress: (d, t, c) => bar.update(d, `greedy ${c}/${d} correct`),
+      seed: intFlag(values, 'seed', 1), ...(k ? { k } : {}), format, ...(promptTemplate ? { promptTemplate } : {}), maxToolCalls: intFlag(values, 'max-tool-calls', 3, 0), onProgress: (d, t, c) => bar.update(d, `greedy ${c}/${d} correct`),
     })
     bar.done()
     if (values.out) {
@@ -199,7 +203,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     const { results: _r, ...rest } = s
     const sandbox: Record<string, number> = {}
     for (const r of s.results) for (const st of r.sandbox ?? []) sandbox[st] = (sandbox[st] ?? 0) + 1
-    const out = { checkpoint, data: values.data ?? `generated:${problems.length}`, format, ...rest, ...(format === 'cot' ? {} : { sandbox_runs: sandbox }), wall_sec: +s.wall_sec.toFixed(1) }
+    const out = { checkpoint, data: values.data ?? `generated:${problems.length}`, format, ...(promptTemplate ? { prompt_template: promptTemplate } : {}), ...rest, ...(format === 'cot' ? {} : { sandbox_runs: sandbox }), wall_sec: +s.wall_sec.toFixed(1) }
     if (values.json) process.stdout.write(JSON.stringify(out) + '\n')
     else log(`eval: greedy accuracy ${(100 * s.accuracy).toFixed(1)}% (${s.correct}/${s.n})${k ? `, maj@${k} ${(100 * s.maj_at_k!).toFixed(1)}%, pass@${k} ${(100 * s.pass_at_k!).toFixed(1)}%` : ''}`)
     return 0
