@@ -49,6 +49,16 @@ describe('program-of-thought evaluation', () => {
     expect(existsSync(escape)).toBe(false)
   })
 
+  it('a prompt template replaces the format\'s prompt (a base model evaluated in its own format)', async () => {
+    const seen: string[] = []
+    const s = await runEval(null, [{ id: '1', question: 'What is 2 + 3?', answer: '5' }], {
+      tokenizer, eosId: EOS, maxNewTokens: 50, promptTemplate: 'Question: {question}\nSolution:\n',
+      generateFn: scripted((p) => { seen.push(p); return 'Step 1: 2 + 3 = 5.\nThe answer is \\boxed{5}.' }),
+    })
+    expect(seen).toEqual(['Question: What is 2 + 3?\nSolution:\n'])
+    expect(s.correct).toBe(1)
+  })
+
   it('tool-integrated: a closed code block runs, its output is appended, generation continues', async () => {
     const prompts: string[] = []
     const gen = async (prompt: string): Promise<string> => {
