@@ -61,13 +61,18 @@ if (!nativeInflate().available) console.log(`bench/warc: libdeflate addon not bu
 // seconds: wall clock; cpu: CPU seconds of the whole process (all its threads, on the one core they share),
 // which other jobs on the machine disturb much less than the wall clock.
 interface Run { records: number; seconds: number; cpu: number; bytes: number; rss: number }
-async function dsmath({ inflate, reuseBlocks }: Reader): Promise<Run> {
+/** The bench WARC `times` times over, as one stream (a gzip WARC concatenated with itself is a valid WARC). */
+async function* repeated(times: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < times; i++) yield* readStream(warc)
+}
+
+async function dsmath({ inflate, reuseBlocks }: Reader, times = 1): Promise<Run> {
   let records = 0, bytes = 0, rss = 0
   const t0 = performance.now(), c0 = process.cpuUsage()
-  for await (const r of readWarc(readStream(warc), 0, { inflate, reuseBlocks })) {
+  for await (const r of readWarc(times === 1 ? readStream(warc) : repeated(times), 0, { inflate, reuseBlocks })) {
     if ('block' in r) bytes += r.block.length
     records++
-    if ((records & 1023) === 0) rss = Math.max(rss, process.memoryUsage().rss)
+    if ((records & 63) === 0) rss = Math.max(rss, process.memoryUsage().rss)
   }
   const c = process.cpuUsage(c0)
   return { records, seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, bytes, rss }
@@ -108,3 +113,11 @@ for (const k of ['fastwarc', 'warcio']) {
   if (r.records !== n) console.log(`  note: ${k} counted ${r.records} records`)
   console.log(`  ${k.padEnd(23)} ${rate(k).toFixed(0).padStart(6)} records/s  ${(r.bytes / 1e6 / r.seconds).toFixed(0).padStart(4)} MB/s of blocks  ${cpuRate(k).toFixed(0)} records/CPU-s`)
 }
+
+// Constant memory: the first reader again over the WARC twice over (twice the records and bytes): peak RSS
+// should not grow with the input.
+const doubled = await dsmath(engines[0], 2)
+const single = best.get(engines[0].name)!
+if (doubled.records !== 2 * single.records) throw new Error(`doubled WARC: ${doubled.records} records, expected ${2 * single.records}`)
+console.log(`  RSS when the WARC doubles (${engines[0].name}): ${(single.rss / 2 ** 20).toFixed(0)} MiB for ${single.records} records -> ` +
+  `${(doubled.rss / 2 ** 20).toFixed(0)} MiB for ${doubled.records} (x${(doubled.rss / single.rss).toFixed(2)})`)
