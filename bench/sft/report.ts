@@ -25,7 +25,7 @@ const md = [
   '',
   `SFT gain over the base with the same prompt: **${signed(gain)} points**; over the base in its own format: **${signed(gainOwn)} points** (goal: >= 30). Whole run: ${run.wall_sec} s wall (goal: < 1200 s), ${run.threads} worker thread(s).`,
   '',
-  `Command: \`bench/sft/run.sh ${dir} ${run.max_value} ${run.pretrain_steps}\``,
+  `Command: \`bench/sft/run.sh ${dir} ${run.max_value} ${run.pretrain_steps} ${run.sft_steps ?? 500}\``,
   '',
 ].join('\n')
 writeFileSync(join(dir, 'report.md'), md)

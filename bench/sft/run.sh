@@ -3,13 +3,14 @@
 # corpus text, SFT it (chain-of-thought), and compare held-out greedy accuracy on generated 2-3 step problems
 # before and after SFT (the base is evaluated with the same SFT prompt). Every number of the generated
 # problems (pretraining, SFT and held-out alike, each from its own seed) stays in [0, MAX_VALUE].
-# usage: bench/sft/run.sh [OUT_DIR] [MAX_VALUE] [PRETRAIN_STEPS]   (then: npx tsx bench/sft/report.ts OUT_DIR)
+# usage: bench/sft/run.sh [OUT_DIR] [MAX_VALUE] [PRETRAIN_STEPS] [SFT_STEPS]   (then: npx tsx bench/sft/report.ts OUT_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH=$PWD/.tools/node/bin:$PWD/node_modules/.bin:$PATH
 O=${1:-out/bench-sft}
 MAXV=${2:-99}
 PRETRAIN_STEPS=${3:-4000}
+SFT_STEPS=${4:-1500}
 THREADS=${THREADS:-1}
 rm -rf "$O" && mkdir -p "$O"
 MODEL="--d-model 64 --layers 4 --heads 4"
@@ -27,8 +28,8 @@ bin/dsmath.js train eval --local --checkpoint "$BASE" --generated 100 --max-valu
 # The base also in its own pretraining format (no instruction line), which the SFT prompt hides from it.
 bin/dsmath.js train eval --local --checkpoint "$BASE" --generated 100 --max-value "$MAXV" --threads "$THREADS" \
   --prompt-template 'Question: {question}\nSolution:\n' --out "$O/eval-base-own.jsonl" --json > "$O/eval-base-own.json"
-bin/dsmath.js train sft --local --checkpoint "$BASE" --max-value "$MAXV" --steps 500 --threads "$THREADS" --out "$O/sft" --json > "$O/sft.json"
+bin/dsmath.js train sft --local --checkpoint "$BASE" --max-value "$MAXV" --steps "$SFT_STEPS" --threads "$THREADS" --out "$O/sft" --json > "$O/sft.json"
 SFT=$(field "$O/sft.json" checkpoint)
 bin/dsmath.js train eval --local --checkpoint "$SFT" --generated 100 --max-value "$MAXV" --threads "$THREADS" --out "$O/eval-sft.jsonl" --json > "$O/eval-sft.json"
-echo "{\"max_value\":$MAXV,\"pretrain_steps\":$PRETRAIN_STEPS,\"threads\":$THREADS,\"wall_sec\":$(( $(date +%s) - start ))}" > "$O/run.json"
+echo "{\"max_value\":$MAXV,\"pretrain_steps\":$PRETRAIN_STEPS,\"sft_steps\":$SFT_STEPS,\"threads\":$THREADS,\"wall_sec\":$(( $(date +%s) - start ))}" > "$O/run.json"
 npx tsx bench/sft/report.ts "$O"
