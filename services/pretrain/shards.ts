@@ -6,9 +6,8 @@ import { createHash } from 'node:crypto'
 import { mkdir, open, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { trackLag, type LagTracker } from '../../src/events/lag.ts'
-import { consumerReconnects } from '../../src/obs/metrics.ts'
 import { Admin, Consumer, stringDeserializers, type Message, type MessagesStream } from '@platformatic/kafka'
-import { decodeEvent, kafkaBrokers } from '../../src/events/kafka.ts'
+import { decodeEvent, kafkaBrokers, superviseSessions } from '../../src/events/kafka.ts'
 import { readAll } from '../../src/storage/store.ts'
 
 export interface ShardRecord {
@@ -118,7 +117,7 @@ export async function startShardFeed(opts: {
   // What the group committed before (a restart): those events are already in the shard log.
   const committed = (await first.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions: ends.map((_, p) => p) }] }).catch(() => new Map<string, bigint[]>())).get(opts.topic) ?? []
   ends.forEach((_, p) => { if ((committed[p] ?? -1n) > 0n) handled[p] = committed[p]! - 1n })
-  let session = await open(first)
+  const session = await open(first)
   let closed = false
   const handle = async (m: Message<string, string, string, string>): Promise<void> => {
     let event
@@ -172,31 +171,11 @@ export async function startShardFeed(opts: {
   }
   // When the stream fails, ends, or a commit is refused, close the consumer and join the group again with
   // a new one, every second until it can (as the registry's consumer does, src/events/kafka.ts).
-  const done = (async () => {
-    while (!closed) {
-      try {
-        await consumeSession(session)
-        if (closed) return
-        opts.onWarning(`the ${opts.topic} stream ended; reconnecting`)
-      } catch (err) {
-        if (closed) return
-        opts.onWarning(`consumer failed (${(err as Error).message.split('\n')[0]}); reconnecting`)
-      }
-      await shut(session)
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 1000))
-        if (closed) return
-        try {
-          session = await open()
-          consumerReconnects.inc({ group: opts.groupId })
-          if (closed) await shut(session)
-          break
-        } catch (err) {
-          opts.onWarning(`rejoining group ${opts.groupId}: ${(err as Error).message.split('\n')[0]}`)
-        }
-      }
-    }
-  })()
+  const sessions = superviseSessions({
+    first: session, open, shut, consume: consumeSession, closed: () => closed, groupId: opts.groupId, topic: opts.topic,
+    warn: opts.onWarning,
+  })
+  const done = sessions.done
   done.catch((err) => { if (!closed) opts.onWarning(`consumer stopped: ${(err as Error).message}`) })
   // Caught up: every partition handled up to its end offset at start. Transaction markers take an offset
   // each and are never delivered, so one short of the end also counts once the stream has been idle a while.
@@ -214,7 +193,7 @@ export async function startShardFeed(opts: {
     caughtUp,
     async close() {
       closed = true
-      await shut(session)
+      await shut(sessions.current())
       await done.catch(() => {})
     },
   }

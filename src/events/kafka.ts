@@ -210,38 +210,55 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
       s.lag.busy(false)
     }
   }
-  let session = await open()
-  const done = (async () => {
-    while (!closed) {
-      try {
-        await consumeSession(session)
-        if (closed) return
-        onError?.(new Error(`the ${SHARDS_TOPIC} stream ended; reconnecting`))
-      } catch (err) {
-        if (closed) return
-        onError?.(new Error(`consumer failed (${(err as Error).message.split('\n')[0]}); reconnecting`))
-      }
-      await shut(session)
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 1000))
-        if (closed) return
-        try {
-          session = await open()
-          consumerReconnects.inc({ group: groupId })
-          if (closed) await shut(session)
-          break
-        } catch (err) {
-          onError?.(err as Error)
-        }
-      }
-    }
-  })()
+  const sessions = superviseSessions({
+    first: await open(), open, shut, consume: consumeSession, closed: () => closed, groupId, topic: SHARDS_TOPIC,
+    warn: (m) => onError?.(new Error(m)),
+  })
+  const done = sessions.done
   return {
     done,
     async close() {
       closed = true
-      await shut(session)
+      await shut(sessions.current())
       await done.catch(() => {})
     },
   }
+}
+
+/**
+ * Runs consumer sessions until `closed()`: when a session's stream fails, ends, or a commit is refused, the
+ * session is shut and a new one opened (the group joined again from its committed offsets), every second
+ * until that succeeds. A broker restart otherwise leaves a consumer stopped for good.
+ */
+export function superviseSessions<S>(opts: {
+  first: S; open(): Promise<S>; shut(s: S): Promise<void>; consume(s: S): Promise<void>
+  closed(): boolean; groupId: string; topic: string; warn(message: string): void
+}): { done: Promise<void>; current(): S } {
+  let session = opts.first
+  const done = (async () => {
+    while (!opts.closed()) {
+      try {
+        await opts.consume(session)
+        if (opts.closed()) return
+        opts.warn(`the ${opts.topic} stream ended; reconnecting`)
+      } catch (err) {
+        if (opts.closed()) return
+        opts.warn(`consumer failed (${(err as Error).message.split('\n')[0]}); reconnecting`)
+      }
+      await opts.shut(session)
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000))
+        if (opts.closed()) return
+        try {
+          session = await opts.open()
+          consumerReconnects.inc({ group: opts.groupId })
+          if (opts.closed()) await opts.shut(session)
+          break
+        } catch (err) {
+          opts.warn(`rejoining group ${opts.groupId}: ${(err as Error).message.split('\n')[0]}`)
+        }
+      }
+    }
+  })()
+  return { done, current: () => session }
 }
