@@ -82,7 +82,7 @@ class Attention(nn.Module):
         self.wo = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
-                cache: dict | None = None) -> torch.Tensor:
+                cache: dict | None = None, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         b, t, _ = x.shape
         q, k, v = (w(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
@@ -90,9 +90,21 @@ class Attention(nn.Module):
             if 'k' in cache:
                 k, v = torch.cat([cache['k'], k], dim=2), torch.cat([cache['v'], v], dim=2)
             cache['k'], cache['v'] = k, v
-        # Causal within the chunk; a single new query (decoding) sees every cached key.
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+        if key_mask is None:  # causal within the chunk; a single new query (decoding) sees every cached key
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=t > 1)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=padded_causal_mask(key_mask, t))
         return self.wo(y.transpose(1, 2).reshape(b, t, -1))
+
+
+def padded_causal_mask(key_mask: torch.Tensor, t: int) -> torch.Tensor:
+    """(batch, 1, t, keys) attention mask for the last t of the keys: causal, minus the keys key_mask (batch, keys)
+    marks False (left padding). A padding query also sees itself, so that no row of the softmax is empty."""
+    n = key_mask.shape[1]
+    q_pos = torch.arange(n - t, n, device=key_mask.device)
+    k_pos = torch.arange(n, device=key_mask.device)
+    causal = k_pos[None, :] <= q_pos[:, None]
+    return ((causal[None] & key_mask[:, None, :]) | (k_pos[None, :] == q_pos[:, None])[None])[:, None]
 
 
 class SwiGLU(nn.Module):
@@ -114,8 +126,9 @@ class Block(nn.Module):
         self.ffn_norm = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.ffn = SwiGLU(cfg)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
-        x = x + self.attn(self.attn_norm(x), cos, sin, cache)
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None,
+                key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.attn(self.attn_norm(x), cos, sin, cache, key_mask)
         return x + self.ffn(self.ffn_norm(x))
 
 
@@ -143,16 +156,19 @@ class Transformer(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, mean=0.0, std=0.02)
 
-    def forward(self, tokens: torch.Tensor, start_pos: int = 0, caches: list[dict] | None = None) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, start_pos: int = 0, caches: list[dict] | None = None,
+                key_mask: torch.Tensor | None = None) -> torch.Tensor:
         """tokens: (batch, seq) -> logits (batch, seq, vocab) in float32. With caches (one dict per layer),
-        tokens sit at positions start_pos.. and attend to the cached ones before them."""
+        tokens sit at positions start_pos.. and attend to the cached ones before them. key_mask (batch,
+        start_pos + seq), False at left padding, lets prompts of different lengths share a batch: RoPE makes
+        attention depend only on relative positions, so a left-padded row computes what it would alone."""
         t = tokens.shape[1]
         if start_pos + t > self.cfg.max_seq_len:
             raise ValueError(f'sequence of {start_pos + t} tokens exceeds max_seq_len {self.cfg.max_seq_len}')
         cos, sin = self.rope_cos[start_pos:start_pos + t], self.rope_sin[start_pos:start_pos + t]
         x = self.embed(tokens)
         for i, layer in enumerate(self.layers):
-            x = layer(x, cos, sin, caches[i] if caches is not None else None)
+            x = layer(x, cos, sin, caches[i] if caches is not None else None, key_mask)
         return self.lm_head(self.norm(x)).float()
 
     def num_params(self) -> int:

@@ -144,6 +144,10 @@ def check_sequences(field: str, seqs, cfg: Config, min_len: int, max_len: int) -
 
 # ---- the worker ----
 
+GENERATE_BATCH = 256
+LOGPROBS_BATCH = 64
+
+
 class Worker:
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -270,24 +274,35 @@ class Worker:
         gen = torch.Generator(device=self.device).manual_seed(req.seed)
         model.eval()
         out: list[pb.Completion] = []
-        # Runs of identical prompts (G samples of one question) decode together as one batch: one forward per
-        # token for the whole run instead of one per sample.
-        i = 0
-        while i < len(prompts):
-            j = i + 1
-            while j < len(prompts) and prompts[j][0] == prompts[i][0]:
-                j += 1
-            out.extend(self._generate_run(model, prompts[i][0], j - i, req, stops, gen, context))
-            i = j
+        # Prompts decode in batches of up to GENERATE_BATCH rows (one forward per token for all of them), left-padded
+        # to the longest when lengths differ. Padding moves a row's positions right, so when the longest prompt plus
+        # max_new_tokens would pass max_seq_len, runs of identical prompts (a question's G samples) decode apart.
+        longest = max(len(t) for t, _ in prompts)
+        if longest + req.max_new_tokens <= cfg.max_seq_len:
+            for s in range(0, len(prompts), GENERATE_BATCH):
+                out.extend(self._generate_batch(model, [t for t, _ in prompts[s:s + GENERATE_BATCH]], req, stops, gen, context))
+        else:
+            i = 0
+            while i < len(prompts):
+                j = i + 1
+                while j < len(prompts) and prompts[j][0] == prompts[i][0]:
+                    j += 1
+                out.extend(self._generate_batch(model, [prompts[i][0]] * (j - i), req, stops, gen, context))
+                i = j
         return pb.GenerateResponse(completions=out)
 
-    def _generate_run(self, model: Transformer, toks: list[int], n: int, req, stops: set[int], gen, context) -> list[pb.Completion]:
-        """n samples of one prompt, decoded as a batch of n; a row stops at a stop token or max_new_tokens."""
+    def _generate_batch(self, model: Transformer, rows: list[list[int]], req, stops: set[int], gen, context) -> list[pb.Completion]:
+        """Decodes the rows as one batch; a row stops at a stop token, max_new_tokens or max_seq_len."""
         cfg = model.cfg
+        n, width = len(rows), max(len(r) for r in rows)
+        pads = [width - len(r) for r in rows]
         caches: list[dict] = [{} for _ in range(cfg.n_layers)]
+        key_mask = None
+        if any(pads):
+            key_mask = torch.tensor([[i >= p for i in range(width)] for p in pads], device=self.device)
         with self.autocast():
-            logits = model(torch.tensor([toks] * n, device=self.device), 0, caches)
-        pos = len(toks)
+            logits = model(torch.tensor([[0] * p + r for p, r in zip(pads, rows)], device=self.device), 0, caches, key_mask)
+        pos = width
         new: list[list[int]] = [[] for _ in range(n)]
         logps: list[list[float]] = [[] for _ in range(n)]
         reasons = [pb.FINISH_REASON_LENGTH] * n
@@ -329,9 +344,13 @@ class Worker:
                 for c in caches:
                     c['k'], c['v'] = c['k'][keep_idx], c['v'][keep_idx]
                 tok = tok[keep_idx]
+                if key_mask is not None:
+                    key_mask = key_mask[keep_idx]
                 active = [active[r] for r in still]
+            if key_mask is not None:
+                key_mask = torch.cat([key_mask, torch.ones((len(active), 1), dtype=torch.bool, device=self.device)], dim=1)
             with self.autocast():
-                logits = model(tok[:, None], pos, caches)
+                logits = model(tok[:, None], pos, caches, key_mask)
             pos += 1
         return [pb.Completion(tokens=new[r], logprobs=logps[r], finish_reason=reasons[r]) for r in range(n)]
 
@@ -346,13 +365,21 @@ class Worker:
         seqs = check_sequences('sequences', req.sequences, cfg, 2, cfg.max_seq_len + 1)
         model.eval()
         res = []
-        for toks, mask in seqs:  # one at a time: no padding, so results do not depend on the batch
-            x = torch.tensor([toks], device=self.device)
+        # Right-padded batches: a causal model's values at a row's own positions ignore the padding after them.
+        for s in range(0, len(seqs), LOGPROBS_BATCH):
+            part = seqs[s:s + LOGPROBS_BATCH]
+            width = max(len(t) for t, _ in part)
+            x = torch.zeros((len(part), width), dtype=torch.long)
+            for i, (toks, _) in enumerate(part):
+                x[i, :len(toks)] = torch.tensor(toks, dtype=torch.long)
+            x = x.to(self.device)
             with self.autocast():
                 logits = model(x[:, :-1])
-            lp = F.log_softmax(logits[0].float(), dim=-1).gather(1, x[0, 1:, None])[:, 0].double().cpu()
-            counted = lp if mask is None else lp[torch.tensor(mask[1:], dtype=torch.bool)]
-            res.append(pb.SequenceLogProbs(logprobs=lp.tolist(), sum=float(counted.sum())))
+            lp_all = F.log_softmax(logits.float(), dim=-1).gather(2, x[:, 1:, None])[..., 0].double().cpu()
+            for i, (toks, mask) in enumerate(part):
+                lp = lp_all[i, :len(toks) - 1]
+                counted = lp if mask is None else lp[torch.tensor(mask[1:], dtype=torch.bool)]
+                res.append(pb.SequenceLogProbs(logprobs=lp.tolist(), sum=float(counted.sum())))
         return pb.LogProbsResponse(sequences=res)
 
     def reset_reference(self) -> pb.ResetReferenceResponse:
@@ -405,38 +432,47 @@ class Worker:
         model.train()
         for g in self.opt.param_groups:
             g['lr'] = lr
-        width = max(len(t) for t, _, _ in seqs) - 1
-        inputs = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, (toks, _, _) in enumerate(seqs):
-            inputs[i, :len(toks) - 1] = torch.tensor(toks[:-1], dtype=torch.long)
-        with self.autocast():
-            logits = model(inputs.to(self.device))
-        logp_all = F.log_softmax(logits.float(), dim=-1)
-        per_seq, kls, clipped, total = [], [], 0, 0
+        # One padded (batch, width) tensor per quantity, completion positions marked: per-sequence slices of the
+        # log-softmax would each backpropagate a full-size gradient, which costs ten forward passes at batch 128.
+        n_seq, width = len(seqs), max(len(t) for t, _, _ in seqs) - 1
+        inputs = torch.zeros((n_seq, width), dtype=torch.long)
+        targets = torch.zeros((n_seq, width), dtype=torch.long)
+        mask = torch.zeros((n_seq, width), dtype=torch.bool)
+        adv, old, ref = (torch.zeros((n_seq, width), dtype=torch.float64) for _ in range(3))
         for i, (toks, p, sq) in enumerate(seqs):
-            target = torch.tensor(toks[p:], device=self.device)
-            lp = logp_all[i, p - 1:len(toks) - 1].gather(1, target[:, None])[:, 0].double()
-            adv = torch.tensor(list(sq.advantages), dtype=torch.float64, device=self.device)
-            old = torch.tensor(list(sq.old_logprobs), dtype=torch.float64, device=self.device)
-            ratio = torch.exp(lp - old)
-            clipped_ratio = torch.clamp(ratio, 1 - req.clip_eps, 1 + eps_high)
-            surrogate = torch.minimum(ratio * adv, clipped_ratio * adv)
+            end = len(toks) - 1
+            inputs[i, :end] = torch.tensor(toks[:-1], dtype=torch.long)
+            targets[i, :end] = torch.tensor(toks[1:], dtype=torch.long)
+            mask[i, p - 1:end] = True
+            adv[i, p - 1:end] = torch.tensor(list(sq.advantages), dtype=torch.float64)
+            old[i, p - 1:end] = torch.tensor(list(sq.old_logprobs), dtype=torch.float64)
             if req.kl_beta > 0:
-                d = torch.tensor(list(sq.ref_logprobs), dtype=torch.float64, device=self.device) - lp
-                k3 = torch.exp(d) - d - 1
-            else:
-                k3 = torch.zeros_like(lp)
-            per_seq.append(surrogate - req.kl_beta * k3)
-            kls.append(k3.detach())
-            clipped += int(((ratio < 1 - req.clip_eps) | (ratio > 1 + eps_high)).sum())
-            total += len(lp)
-        if req.aggregation == pb.LOSS_AGGREGATION_TOKEN_MEAN:
-            objective = torch.cat(per_seq).sum() / total
-        elif req.aggregation == pb.LOSS_AGGREGATION_DR_GRPO:
-            max_len = req.max_length or max(len(x) for x in per_seq)
-            objective = torch.cat(per_seq).sum() / (len(per_seq) * max_len)
+                ref[i, p - 1:end] = torch.tensor(list(sq.ref_logprobs), dtype=torch.float64)
+        inputs, targets, mask, adv, old, ref = (t.to(self.device) for t in (inputs, targets, mask, adv, old, ref))
+        with self.autocast():
+            logits = model(inputs)
+        lp = F.log_softmax(logits.float(), dim=-1).gather(2, targets[..., None])[..., 0].double()
+        lp = torch.where(mask, lp, old)  # outside the completions: ratio 1, advantage 0, k3 0
+        ratio = torch.exp(lp - old)
+        clipped_ratio = torch.clamp(ratio, 1 - req.clip_eps, 1 + eps_high)
+        surrogate = torch.minimum(ratio * adv, clipped_ratio * adv)
+        if req.kl_beta > 0:
+            d = torch.where(mask, ref - lp, torch.zeros_like(lp))
+            k3 = torch.exp(d) - d - 1
         else:
-            objective = torch.stack([x.mean() for x in per_seq]).mean()
+            k3 = torch.zeros_like(lp)
+        per_token = torch.where(mask, surrogate - req.kl_beta * k3, torch.zeros_like(lp))
+        lengths = mask.sum(1)
+        total = int(lengths.sum())
+        clipped = int((((ratio < 1 - req.clip_eps) | (ratio > 1 + eps_high)) & mask).sum())
+        kl = float(k3.detach()[mask].mean())
+        if req.aggregation == pb.LOSS_AGGREGATION_TOKEN_MEAN:
+            objective = per_token.sum() / total
+        elif req.aggregation == pb.LOSS_AGGREGATION_DR_GRPO:
+            max_len = req.max_length or int(lengths.max())
+            objective = per_token.sum() / (n_seq * max_len)
+        else:
+            objective = (per_token.sum(1) / lengths).mean()
         loss = -objective
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -445,7 +481,7 @@ class Worker:
         self.opt.step()
         self.step += 1
         self.sync()
-        return pb.PolicyStepResponse(loss=float(loss.detach()), kl=float(torch.cat(kls).mean()), clip_fraction=clipped / total,
+        return pb.PolicyStepResponse(loss=float(loss.detach()), kl=kl, clip_fraction=clipped / total,
                                      grad_norm=float(grad_norm), step=self.step, tokens=total,
                                      step_time_ms=(time.perf_counter() - t0) * 1000)
 

@@ -1,5 +1,5 @@
-"""Generate decodes runs of identical prompts (a GRPO group) as one batch: the same completions as one at a
-time for greedy decoding, per-row stops, and log-probs equal to LogProbs."""
+"""Generate decodes its prompts as one batch (left-padded when their lengths differ): the same completions as
+one at a time for greedy decoding, per-row stops, and log-probs equal to LogProbs."""
 import torch
 
 from services.worker.server import Worker, pb
@@ -44,3 +44,25 @@ def test_rows_stop_on_their_own_and_log_probs_match():
         assert max(abs(a - b) for a, b in zip(lp[len(p) - 1:], c.logprobs)) < 1e-4
     # same seed, same completions
     assert [list(c.tokens) for c in w.generate(req, Live()).completions] == [list(c.tokens) for c in comps]
+
+
+def test_prompts_of_different_lengths_decode_as_they_would_alone():
+    w = worker()
+    prompts = [[1, 2, 3, 4, 5, 6, 7], [5, 6], [9, 3, 2, 8], [5, 6]]
+    alone = [w.generate(pb.GenerateRequest(prompts=[pb.TokenSequence(tokens=p)], max_new_tokens=10, temperature=0), Live()).completions[0]
+             for p in prompts]
+    batch = w.generate(pb.GenerateRequest(prompts=[pb.TokenSequence(tokens=p) for p in prompts], max_new_tokens=10, temperature=0), Live()).completions
+    for a, b, p in zip(alone, batch, prompts):
+        assert list(b.tokens) == list(a.tokens)
+        assert max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs)) < 1e-5
+        lp = w.log_probs(pb.LogProbsRequest(sequences=[pb.TokenSequence(tokens=p + list(b.tokens))])).sequences[0].logprobs
+        assert max(abs(x - y) for x, y in zip(lp[len(p) - 1:], b.logprobs)) < 1e-4
+
+
+def test_a_batch_that_would_pass_max_seq_len_when_padded_decodes_each_run_apart():
+    w = worker()  # max_seq_len 40
+    long, short = list(range(1, 31)), [5, 6]
+    req = pb.GenerateRequest(prompts=[pb.TokenSequence(tokens=long), pb.TokenSequence(tokens=short)], max_new_tokens=30, temperature=0)
+    long_c, short_c = w.generate(req, Live()).completions
+    assert long_c.finish_reason == pb.FINISH_REASON_MAX_SEQ_LEN and len(long_c.tokens) == 11  # the last token needs no position
+    assert short_c.finish_reason == pb.FINISH_REASON_LENGTH and len(short_c.tokens) == 30
