@@ -65,7 +65,7 @@ const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
         [--lr X] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
         [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N]${m === 'grpo' ? `
-        [--reward rule|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
+        [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
         [--iterations I --rm-questions N --rm-samples K --rm-epochs E --replay 0.1 --prm-n N --prm-label hard|soft]` : ''}
 ${m === 'grpo' ? `Group Relative Policy Optimization (DeepSeekMath section 4): G outputs per question sampled from the
@@ -100,12 +100,15 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     const checkpoint = values.checkpoint as string | undefined
     if (!checkpoint) throw new UsageError('--checkpoint is required (an SFT checkpoint)')
     const reward = (values.reward as string | undefined) ?? 'rule'
-    if (!['rule', 'orm', 'prm'].includes(reward)) throw new UsageError(`--reward must be rule, orm or prm, got '${reward}'`)
+    if (!['rule', 'rule-steps', 'orm', 'prm'].includes(reward)) throw new UsageError(`--reward must be rule, rule-steps, orm or prm, got '${reward}'`)
     if (method !== 'grpo' && reward !== 'rule') throw new UsageError(`--reward: ${method} learns from the rule grader only`)
     const aggregation = (values.aggregation as string | undefined) ?? 'sequence-mean'
     if (!['sequence-mean', 'token-mean', 'dr-grpo'].includes(aggregation)) throw new UsageError(`--aggregation must be sequence-mean, token-mean or dr-grpo, got '${aggregation}'`)
     const iterations = intFlag(values, 'iterations', 0, 0)
-    if (reward !== 'rule' && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
+    const learned = reward === 'orm' || reward === 'prm'
+    if (iterations && !learned) throw new UsageError(`--iterations retrains a reward model: give --reward orm or prm, not '${reward}'`)
+    if (values.service && reward === 'rule-steps') throw new UsageError('--reward rule-steps: only with --local (the GrpoService config has no such reward yet)')
+    if (learned && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
     const prmLabel = (values['prm-label'] as string | undefined) ?? 'soft'
     if (prmLabel !== 'hard' && prmLabel !== 'soft') throw new UsageError(`--prm-label must be hard or soft, got '${prmLabel}'`)
     const cfg: RlConfig = {
@@ -149,7 +152,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
         summary = { ...reports[reports.length - 1].grpo, steps: history.length, samples: reports.reduce((a, r) => a + r.grpo.samples, 0), history, evals }
         iterationsOut = reports.map(({ grpo, ...r }) => ({ ...r, grpo_steps: grpo.steps, evals: grpo.evals }))
       } else {
-        if (reward !== 'rule') await w.initRewardModel({ checkpoint: String(values['reward-model']), optimizer: { lr: 0 }, seed: 0 })
+        if (learned) await w.initRewardModel({ checkpoint: String(values['reward-model']), optimizer: { lr: 0 }, seed: 0 })
         if (cfg.klBeta > 0) await w.resetReference()
         summary = await runRl(w, ctx, cfg, hooks)
       }

@@ -13,7 +13,8 @@ import { policyStepAdvantages, type Sample, type Supervision } from './paradigm.
 import {
   ormExamples, prmExamples, scoreRollouts, trainRewardModel, withReplay, type PrmLabel, type RewardExample, type RewardKind, type RewardTrainSummary,
 } from './reward-model.ts'
-import { sampleGroups, type Question, type RlWorker, type Rollout, type TextCodec } from './rollout.ts'
+import { completionText, sampleGroups, stepEnds, type Question, type RlWorker, type Rollout, type TextCodec } from './rollout.ts'
+import { checkedStepRewards } from './step-check.ts'
 
 /** Seed of the RL question stream: generated 2-3 step problems, apart from SFT's and the held-out evaluation's. */
 export const RL_SEED = 0x6e1f0
@@ -24,7 +25,9 @@ export function rlQuestion(index: number, limits: ArithmeticLimits = {}): Questi
 }
 
 export type RlMethod = 'grpo' | 'online-rft' | 'rft'
-export type RewardSource = 'rule' | RewardKind
+/** rule: the grader's 1/0 on the final answer; rule-steps: process rewards from checking each step
+ * (src/rl/step-check.ts); orm, prm: the worker's reward model. */
+export type RewardSource = 'rule' | 'rule-steps' | RewardKind
 
 export interface RlConfig {
   method: RlMethod
@@ -92,6 +95,13 @@ export async function evaluate(w: RlWorker, ctx: RlContext, cfg: Pick<RlConfig, 
 /** Rewards of one group as paradigm Samples (outcome reward and, for PRM, step rewards). */
 async function rewardGroups(w: RlWorker, ctx: RlContext, groups: Rollout[][], reward: RewardSource): Promise<Sample[][]> {
   if (reward === 'rule') return groups.map((g) => g.map((r) => ({ length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct })))
+  if (reward === 'rule-steps') {
+    return groups.map((g) => g.map((r) => {
+      const ends = stepEnds(r.tokens, ctx.isNewline)
+      const texts = ends.map((e, j) => completionText(ctx.codec, ctx.eosId, r.tokens.slice(j ? ends[j - 1] + 1 : 0, e + 1)))
+      return { length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct, steps: { rewards: checkedStepRewards(texts, r.correct), ends } }
+    }))
+  }
   const flat = groups.flat()
   const scored = await scoreRollouts(w, flat, reward, ctx.isNewline)
   let k = 0
@@ -106,7 +116,7 @@ async function rewardGroups(w: RlWorker, ctx: RlContext, groups: Rollout[][], re
 /** The RL loop: `cfg.steps` steps of sampling, rewards, coefficients and μ PolicySteps. */
 export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: RlHooks = {}): Promise<RlSummary> {
   const t0 = performance.now()
-  const supervision: Supervision = cfg.reward === 'prm' ? 'process' : 'outcome'
+  const supervision: Supervision = cfg.reward === 'prm' || cfg.reward === 'rule-steps' ? 'process' : 'outcome'
   if (cfg.method !== 'grpo' && cfg.reward !== 'rule') throw new Error(`${cfg.method} learns from the rule grader's correctness (reward 'rule'), got '${cfg.reward}'`)
   const offset = cfg.questionOffset ?? 0
   const questionsAt = (step: number): Question[] => Array.from({ length: cfg.questionsPerStep }, (_, i) => (cfg.question ?? ((j: number) => rlQuestion(j, cfg.limits)))(offset + step * cfg.questionsPerStep + i))

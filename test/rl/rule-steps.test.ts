@@ -1,0 +1,49 @@
+// GRPO with --reward rule-steps through the trainer, on a small fake worker (fixed completions): each output's
+// steps are checked, and the advantages sent to PolicyStep are the process advantages of those step rewards.
+import { describe, expect, it } from 'vitest'
+import { processAdvantages } from '../../src/rl/grpo.ts'
+import { newlineTest, type RlWorker } from '../../src/rl/rollout.ts'
+import { rlQuestion, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
+import { arithmeticDocument } from '../../src/train/arithmetic.ts'
+import { EOS, SPECIAL_TOKENS, Tokenizer, toTokenizerJson } from '../../src/tokenizer/tokenizer.ts'
+import { PieceCounter, trainBpe } from '../../src/tokenizer/train.ts'
+
+describe('GRPO with rule-checked step rewards', () => {
+  it('sends the process advantages of each output\'s checked steps', async () => {
+    const counter = new PieceCounter()
+    for (let i = 0; i < 200; i++) counter.add(arithmeticDocument(3, i))
+    const tok = new Tokenizer(toTokenizerJson(trainBpe(counter.counts, { vocabSize: 400, specialTokens: SPECIAL_TOKENS }), SPECIAL_TOKENS))
+    const eos = tok.tokenId(EOS)!
+    const ctx: RlContext = { codec: tok, eosId: eos, maxSeqLen: 512, isNewline: newlineTest(tok) }
+    const q = rlQuestion(0, { maxValue: 30 })
+    const texts = [
+      `Step 1: 3 + 4 = 7.\nStep 2: 7 - 1 = 5.\nThe answer is \\boxed{${q.answer}}.`, // wrong step 2, right answer: [1, 0, 0]
+      'Step 1: 3 + 4 = 7.\nStep 2: 7 - 1 = 6.\nThe answer is \\boxed{6000}.', // right steps, wrong answer: [1, 1, 0]
+      `Step 1: 3 + 4 = 7.\nThe answer is \\boxed{${q.answer}}.`, // [1, 1]
+    ]
+    const sent: number[][] = []
+    const fake = {
+      generate: async () => ({ completions: texts.map((t) => { const tokens = [...tok.encode(t), eos]; return { tokens, logprobs: tokens.map(() => -1), finish_reason: 1 } }) }),
+      policyStep: async (req: { sequences: { advantages: number[] }[] }) => { sent.push(...req.sequences.map((s) => s.advantages)); return { loss: 0, kl: 0, clip_fraction: 0 } },
+      logProbs: async () => { throw new Error('not used with beta 0') },
+    } as unknown as RlWorker
+    const cfg: RlConfig = {
+      method: 'grpo', reward: 'rule-steps', steps: 1, questionsPerStep: 1, groupSize: 3, mu: 1, clipEps: 0.2, klBeta: 0, aggregation: 'sequence-mean',
+      lr: 1e-4, temperature: 1, topP: 1, maxNewTokens: 64, dynamicSampling: false, seed: 1, evalEvery: 0, evalN: 0, limits: { maxValue: 30 },
+      question: () => q,
+    }
+    const s = await runRl(fake, ctx, cfg)
+    expect(s.supervision).toBe('process')
+    expect(s.history[0].accuracy).toBeCloseTo(2 / 3)
+    const lengths = texts.map((t) => tok.encode(t).length + 1)
+    const ends = texts.map((t) => {
+      const ids = [...tok.encode(t), eos]
+      const e: number[] = []
+      ids.forEach((id, i) => { if (i < ids.length - 1 && tok.decode([id]).includes('\n')) e.push(i) })
+      return [...e, ids.length - 1]
+    })
+    const expected = processAdvantages([{ rewards: [1, 0, 0], ends: ends[0] }, { rewards: [1, 1, 0], ends: ends[1] }, { rewards: [1, 1], ends: ends[2] }], lengths)
+    expect(sent).toHaveLength(3)
+    sent.forEach((a, i) => a.forEach((v, t) => expect(v).toBeCloseTo(expected[i][t], 9)))
+  })
+})
