@@ -63,7 +63,7 @@ export function plotRl(s: Pick<RlSummary, 'history' | 'evals'>, title: string): 
 
 const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
-        [--lr X] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
+        [--lr X] [--lr-schedule constant|cosine] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
         [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N]${m === 'grpo' ? `
         [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
@@ -93,7 +93,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       aggregation: { type: 'string' }, 'dynamic-sampling': { type: 'boolean' }, iterations: { type: 'string' }, 'rm-questions': { type: 'string' },
       'rm-samples': { type: 'string' }, 'rm-epochs': { type: 'string' }, 'rm-lr': { type: 'string' }, replay: { type: 'string' },
       'prm-n': { type: 'string' }, 'prm-label': { type: 'string' }, service: { type: 'string' }, 'job-id': { type: 'string' },
-      'max-value': { type: 'string' },
+      'max-value': { type: 'string' }, 'lr-schedule': { type: 'string' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     if (!values.local && !values.service) throw new UsageError(`dsmath train ${method}: give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
@@ -116,7 +116,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       groupSize: intFlag(values, 'group', 8, 1), mu: intFlag(values, 'mu', 1, 1), clipEps: numFlag(values, 'clip', 0.2, 1e-9),
       ...(values['clip-high'] ? { clipEpsHigh: numFlag(values, 'clip-high', 0.2, 1e-9) } : {}),
       klBeta: method === 'grpo' ? numFlag(values, 'beta', 0.04) : 0, aggregation: aggregation as RlConfig['aggregation'],
-      lr: numFlag(values, 'lr', 1e-5), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
+      lr: numFlag(values, 'lr', 1e-5), lrSchedule: lrScheduleFlag(values), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
       maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), seed: intFlag(values, 'seed', 1),
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
       limits: maxValueFlag(values),
@@ -174,6 +174,12 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       return 0
     })
   }
+}
+
+function lrScheduleFlag(values: Record<string, unknown>): 'constant' | 'cosine' {
+  const v = (values['lr-schedule'] as string | undefined) ?? 'constant'
+  if (v !== 'constant' && v !== 'cosine') throw new UsageError(`--lr-schedule must be constant or cosine, got '${v}'`)
+  return v
 }
 
 /** dsmath train grpo|rft|online-rft --service: submit a GrpoJobConfig built from the flags and follow its status stream. */

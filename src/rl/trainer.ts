@@ -43,6 +43,8 @@ export interface RlConfig {
   klBeta: number
   aggregation: 'sequence-mean' | 'token-mean' | 'dr-grpo'
   lr: number
+  /** constant (the paper's RL), or cosine from lr down to lr/10 over the run's steps. */
+  lrSchedule?: 'constant' | 'cosine'
   temperature: number
   topP: number
   maxNewTokens: number
@@ -78,6 +80,12 @@ export interface RlSummary {
 }
 
 export interface RlHooks { onStep?(m: RlStepMetrics): void; onEval?(e: RlEval): void; shouldStop?(): boolean }
+
+/** The learning rate of step `step` (0-based) of `steps`. */
+export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule'>, step: number, steps: number): number {
+  if (cfg.lrSchedule !== 'cosine' || steps <= 1) return cfg.lr
+  return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / (steps - 1))))
+}
 
 const AGG = {
   'sequence-mean': LossAggregation.LOSS_AGGREGATION_SEQUENCE_MEAN,
@@ -180,7 +188,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
       for (let u = 0; u < cfg.mu; u++) {
         const r = await w.policyStep({
           sequences, clip_eps: cfg.clipEps, ...(cfg.clipEpsHigh ? { clip_eps_high: cfg.clipEpsHigh } : {}), kl_beta: cfg.klBeta,
-          aggregation: AGG[cfg.aggregation], max_length: cfg.aggregation === 'dr-grpo' ? cfg.maxNewTokens : 0, learning_rate: cfg.lr,
+          aggregation: AGG[cfg.aggregation], max_length: cfg.aggregation === 'dr-grpo' ? cfg.maxNewTokens : 0, learning_rate: rlLearningRate(cfg, step, cfg.steps),
         })
         if (u === 0) { m.loss = r.loss; m.kl = r.kl }
         m.clip_fraction = r.clip_fraction

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { processAdvantages } from '../../src/rl/grpo.ts'
 import { newlineTest, type RlWorker } from '../../src/rl/rollout.ts'
-import { rlQuestion, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
+import { rlLearningRate, rlQuestion, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
 import { arithmeticDocument } from '../../src/train/arithmetic.ts'
 import { EOS, SPECIAL_TOKENS, Tokenizer, toTokenizerJson } from '../../src/tokenizer/tokenizer.ts'
 import { PieceCounter, trainBpe } from '../../src/tokenizer/train.ts'
@@ -45,5 +45,15 @@ describe('GRPO with rule-checked step rewards', () => {
     const expected = processAdvantages([{ rewards: [1, 0, 0], ends: ends[0] }, { rewards: [1, 1, 0], ends: ends[1] }, { rewards: [1, 1], ends: ends[2] }], lengths)
     expect(sent).toHaveLength(3)
     sent.forEach((a, i) => a.forEach((v, t) => expect(v).toBeCloseTo(expected[i][t], 9)))
+  })
+})
+
+describe('RL learning-rate schedule', () => {
+  it('constant by default; cosine from lr at the first step to lr/10 at the last', () => {
+    expect(rlLearningRate({ lr: 2e-4 }, 57, 100)).toBe(2e-4)
+    const cos = { lr: 2e-4, lrSchedule: 'cosine' as const }
+    expect(rlLearningRate(cos, 0, 101)).toBeCloseTo(2e-4, 12)
+    expect(rlLearningRate(cos, 50, 101)).toBeCloseTo(1.1e-4, 12)
+    expect(rlLearningRate(cos, 100, 101)).toBeCloseTo(2e-5, 12)
   })
 })
