@@ -11,9 +11,9 @@ export PATH=$PWD/.tools/node/bin:$PWD/node_modules/.bin:$PATH
 C=${1:?an SFT checkpoint (dsmath train sft)}
 O=${2:-out/bench-rl}
 MAXV=${3:+--max-value $3}
-STEPS=${STEPS:-150} QUESTIONS=${QUESTIONS:-8} GROUP=${GROUP:-8} LR=${LR:-1e-4} EVAL_N=${EVAL_N:-200}
+STEPS=${STEPS:-150} QUESTIONS=${QUESTIONS:-8} GROUP=${GROUP:-8} LR=${LR:-1e-4} LR_SCHEDULE=${LR_SCHEDULE:-cosine} EVAL_N=${EVAL_N:-200}
 mkdir -p $O
-COMMON="$MAXV --local --checkpoint $C --steps $STEPS --questions $QUESTIONS --group $GROUP --lr $LR --temperature 0.7 --max-new-tokens 120 --eval-n $EVAL_N --eval-k 8 --eval-every 50 --threads 1 --seed 1 --json"
+COMMON="$MAXV --local --checkpoint $C --steps $STEPS --questions $QUESTIONS --group $GROUP --lr $LR --lr-schedule $LR_SCHEDULE --temperature 0.7 --max-new-tokens 120 --eval-n $EVAL_N --eval-k 8 --eval-every 50 --threads 1 --seed 1 --json"
 RM="$MAXV --local --checkpoint $C --samples 4 --epochs 3 --temperature 0.7 --max-new-tokens 120 --threads 1 --json"
 run() { local name=$1; shift; bin/dsmath.js "$@" --out $O/$name > $O/$name.json 2> $O/$name.err; }
 chainA() {
