@@ -108,6 +108,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     const learned = reward === 'orm' || reward === 'prm'
     if (iterations && !learned) throw new UsageError(`--iterations retrains a reward model: give --reward orm or prm, not '${reward}'`)
     if (values.service && reward === 'rule-steps') throw new UsageError('--reward rule-steps: only with --local (the GrpoService config has no such reward yet)')
+    if (values.service && values['lr-schedule'] === 'cosine') throw new UsageError('--lr-schedule cosine: only with --local (the GrpoService config has no schedule yet)')
     if (learned && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
     const prmLabel = (values['prm-label'] as string | undefined) ?? 'soft'
     if (prmLabel !== 'hard' && prmLabel !== 'soft') throw new UsageError(`--prm-label must be hard or soft, got '${prmLabel}'`)

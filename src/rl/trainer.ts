@@ -100,7 +100,7 @@ export async function evaluate(w: RlWorker, ctx: RlContext, cfg: Pick<RlConfig, 
   return { step, accuracy: s.accuracy, correct: s.correct, n: s.n, ...(cfg.evalK ? { k: cfg.evalK, maj_at_k: s.maj_at_k, pass_at_k: s.pass_at_k } : {}) }
 }
 
-/** Rewards of one group as paradigm Samples (outcome reward and, for PRM, step rewards). */
+/** Rewards of one group as paradigm Samples (outcome reward and, for rule-steps and PRM, step rewards). */
 async function rewardGroups(w: RlWorker, ctx: RlContext, groups: Rollout[][], reward: RewardSource): Promise<Sample[][]> {
   if (reward === 'rule') return groups.map((g) => g.map((r) => ({ length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct })))
   if (reward === 'rule-steps') {
