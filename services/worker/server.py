@@ -539,11 +539,11 @@ class Worker:
         names = [n for g in self.opt.param_groups for p in g['params'] for n, q in self.model.named_parameters() if q is p]
         if names != state['optimizer_param_names']:
             raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, 'path: optimizer parameters differ from the model')
-        flat = load_file(str(d / 'optimizer.safetensors'))
         opt_state: dict[int, dict] = {}
-        for key, v in flat.items():
-            i, k = key.split('.', 1)
-            opt_state.setdefault(int(i), {})[k] = v
+        if not req.fresh_optimizer:
+            for key, v in load_file(str(d / 'optimizer.safetensors')).items():
+                i, k = key.split('.', 1)
+                opt_state.setdefault(int(i), {})[k] = v
         self.opt.load_state_dict({'state': opt_state, 'param_groups': state['optimizer_param_groups']})
         self.step = state['step']
         cs = state.get('client_state')

@@ -39,10 +39,10 @@ async function withWorker<T>(values: Record<string, unknown>, fn: (w: RlWorker) 
   }
 }
 
-async function context(w: RlWorker, checkpoint: string, tokenizerPath?: string): Promise<RlContext & { tokenizerPath: string }> {
+async function context(w: RlWorker, checkpoint: string, tokenizerPath?: string, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {
   const path = tokenizerPath ?? checkpointTokenizerPath(checkpoint)
   const { tokenizer, eosId } = await loadTokenizer(path)
-  const loaded = await w.loadCheckpoint(checkpoint)
+  const loaded = await w.loadCheckpoint(checkpoint, freshOptimizer)
   return { codec: tokenizer, eosId, maxSeqLen: loaded.model?.max_seq_len ?? 0, isNewline: newlineTest(tokenizer), tokenizerPath: path }
 }
 
@@ -63,7 +63,7 @@ export function plotRl(s: Pick<RlSummary, 'history' | 'evals'>, title: string): 
 
 const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
-        [--lr X] [--lr-schedule constant|cosine] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
+        [--lr X] [--lr-schedule constant|cosine] [--warmup W] [--fresh-optimizer] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
         [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N]${m === 'grpo' ? `
         [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
@@ -78,6 +78,9 @@ plus --replay (10%) replayed from earlier iterations, then runs --steps GRPO ste
 correct ones (gradient coefficient 1 for correct, 0 for wrong), through the same trainer as GRPO.`}
 Questions: generated 2-3 step arithmetic problems (their own seed); evaluation: held-out generated problems
 (dsmath train eval --generated); --max-value N bounds both as train sft --max-value does. Writes DIR/metrics.jsonl, DIR/rl.svg, DIR/checkpoints/step-N.
+--fresh-optimizer loads the checkpoint's weights only: AdamW starts from zero moments (the SFT run's second
+moments are sized to SFT gradients, far larger than policy gradients, and damp the first ~100 updates);
+give it --warmup W steps of linear warmup.
 Defaults: --steps 20 --questions 4 --group 8 --mu 1 --lr 1e-5 --temperature 1 --top-p 1 --max-new-tokens 160
 --beta 0.04 --clip 0.2 --eval-n 50 --eval-every 0 (start and end only).
 `
@@ -93,7 +96,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       aggregation: { type: 'string' }, 'dynamic-sampling': { type: 'boolean' }, iterations: { type: 'string' }, 'rm-questions': { type: 'string' },
       'rm-samples': { type: 'string' }, 'rm-epochs': { type: 'string' }, 'rm-lr': { type: 'string' }, replay: { type: 'string' },
       'prm-n': { type: 'string' }, 'prm-label': { type: 'string' }, service: { type: 'string' }, 'job-id': { type: 'string' },
-      'max-value': { type: 'string' }, 'lr-schedule': { type: 'string' },
+      'max-value': { type: 'string' }, 'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'fresh-optimizer': { type: 'boolean' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     if (!values.local && !values.service) throw new UsageError(`dsmath train ${method}: give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
@@ -109,6 +112,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     if (iterations && !learned) throw new UsageError(`--iterations retrains a reward model: give --reward orm or prm, not '${reward}'`)
     if (values.service && reward === 'rule-steps') throw new UsageError('--reward rule-steps: only with --local (the GrpoService config has no such reward yet)')
     if (values.service && values['lr-schedule'] === 'cosine') throw new UsageError('--lr-schedule cosine: only with --local (the GrpoService config has no schedule yet)')
+    if (values.service && (values.warmup || values['fresh-optimizer'])) throw new UsageError('--warmup, --fresh-optimizer: only with --local (the GrpoService config has neither yet)')
     if (learned && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
     const prmLabel = (values['prm-label'] as string | undefined) ?? 'soft'
     if (prmLabel !== 'hard' && prmLabel !== 'soft') throw new UsageError(`--prm-label must be hard or soft, got '${prmLabel}'`)
@@ -117,7 +121,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       groupSize: intFlag(values, 'group', 8, 1), mu: intFlag(values, 'mu', 1, 1), clipEps: numFlag(values, 'clip', 0.2, 1e-9),
       ...(values['clip-high'] ? { clipEpsHigh: numFlag(values, 'clip-high', 0.2, 1e-9) } : {}),
       klBeta: method === 'grpo' ? numFlag(values, 'beta', 0.04) : 0, aggregation: aggregation as RlConfig['aggregation'],
-      lr: numFlag(values, 'lr', 1e-5), lrSchedule: lrScheduleFlag(values), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
+      lr: numFlag(values, 'lr', 1e-5), lrSchedule: lrScheduleFlag(values), warmup: intFlag(values, 'warmup', 0, 0), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
       maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), seed: intFlag(values, 'seed', 1),
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
       limits: maxValueFlag(values),
@@ -129,7 +133,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     const metricsPath = join(outDir, 'metrics.jsonl')
     await writeFile(metricsPath, '')
     return withWorker(values, async (w) => {
-      const ctx = await context(w, checkpoint, values.tokenizer as string | undefined)
+      const ctx = await context(w, checkpoint, values.tokenizer as string | undefined, Boolean(values['fresh-optimizer']))
       await copyFile(ctx.tokenizerPath, join(outDir, 'tokenizer.json'))
       const bar = new ProgressBar(cfg.steps * Math.max(1, iterations), method)
       let done = 0

@@ -32,7 +32,10 @@ export class RlWorker {
   }
   policyStep(req: PolicyStepRequest): Promise<PolicyStepResponse> { return this.call('policyStep', req) }
   resetReference(): Promise<ResetReferenceResponse> { return this.call('resetReference', {}) }
-  loadCheckpoint(path: string): Promise<{ step: number; model?: { max_seq_len: number } }> { return this.call('loadCheckpoint', { path }) }
+  /** freshOptimizer: the weights only, the optimizer's moments start at zero. */
+  loadCheckpoint(path: string, freshOptimizer = false): Promise<{ step: number; model?: { max_seq_len: number } }> {
+    return this.call('loadCheckpoint', { path, fresh_optimizer: freshOptimizer })
+  }
   saveCheckpoint(path: string, state: unknown): Promise<SaveCheckpointResponse> {
     return this.call('saveCheckpoint', { path, client_state_json: JSON.stringify(state) })
   }

@@ -45,6 +45,8 @@ export interface RlConfig {
   lr: number
   /** constant (the paper's RL), or cosine from lr down to lr/10 over the run's steps. */
   lrSchedule?: 'constant' | 'cosine'
+  /** Steps of linear warmup from lr/warmup to lr before the schedule (0: none). */
+  warmup?: number
   temperature: number
   topP: number
   maxNewTokens: number
@@ -82,9 +84,11 @@ export interface RlSummary {
 export interface RlHooks { onStep?(m: RlStepMetrics): void; onEval?(e: RlEval): void; shouldStop?(): boolean }
 
 /** The learning rate of step `step` (0-based) of `steps`. */
-export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule'>, step: number, steps: number): number {
-  if (cfg.lrSchedule !== 'cosine' || steps <= 1) return cfg.lr
-  return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / (steps - 1))))
+export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule' | 'warmup'>, step: number, steps: number): number {
+  const warmup = cfg.warmup ?? 0
+  if (step < warmup) return (cfg.lr * (step + 1)) / warmup
+  if (cfg.lrSchedule !== 'cosine' || steps - warmup <= 1) return cfg.lr
+  return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / (steps - warmup - 1))))
 }
 
 const AGG = {

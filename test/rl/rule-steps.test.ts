@@ -56,4 +56,13 @@ describe('RL learning-rate schedule', () => {
     expect(rlLearningRate(cos, 50, 101)).toBeCloseTo(1.1e-4, 12)
     expect(rlLearningRate(cos, 100, 101)).toBeCloseTo(2e-5, 12)
   })
+  it('warms up linearly over the first steps, then runs the schedule over the rest', () => {
+    const w = { lr: 4e-4, lrSchedule: 'cosine' as const, warmup: 4 }
+    for (const [s, lr] of [1e-4, 2e-4, 3e-4, 4e-4].entries()) expect(rlLearningRate(w, s, 105)).toBeCloseTo(lr, 12)
+    expect(rlLearningRate(w, 4, 105)).toBeCloseTo(4e-4, 12)
+    expect(rlLearningRate(w, 54, 105)).toBeCloseTo(2.2e-4, 12)
+    expect(rlLearningRate(w, 104, 105)).toBeCloseTo(4e-5, 12)
+    expect(rlLearningRate({ lr: 4e-4, warmup: 2 }, 0, 10)).toBe(2e-4)
+    expect(rlLearningRate({ lr: 4e-4, warmup: 2 }, 7, 10)).toBe(4e-4)
+  })
 })

@@ -103,6 +103,28 @@ def test_loss_mask_limits_the_loss_to_masked_tokens():
         w.train_step(pb.TrainStepRequest(sequences=[pb.TokenSequence(tokens=toks, loss_mask=[1, 0, 0, 0, 0, 0])]))
 
 
+def test_fresh_optimizer_loads_the_weights_and_zero_moments(tmp_path):
+    w = Worker(torch.device('cpu'))
+    w.init_model(init_req())
+    batch = pb.TrainStepRequest(sequences=[pb.TokenSequence(tokens=[1, 4, 9, 16, 25, 36, 49])])
+    for _ in range(3):
+        w.train_step(batch)
+    w.save_checkpoint(pb.SaveCheckpointRequest(path=str(tmp_path / 'c')))
+    kept, fresh = Worker(torch.device('cpu')), Worker(torch.device('cpu'))
+    kept.load_checkpoint(pb.LoadCheckpointRequest(path=str(tmp_path / 'c')))
+    fresh.load_checkpoint(pb.LoadCheckpointRequest(path=str(tmp_path / 'c'), fresh_optimizer=True))
+    for a, b in zip(kept.model.parameters(), fresh.model.parameters()):
+        assert torch.equal(a, b)
+    assert all(len(kept.opt.state[p]) > 0 for p in kept.model.parameters())
+    assert all(len(fresh.opt.state[p]) == 0 for p in fresh.model.parameters())
+    # a fresh AdamW's first step moves each weight by about lr (bias-corrected sign of the gradient)
+    before = [p.detach().clone() for p in fresh.model.parameters()]
+    fresh.train_step(pb.TrainStepRequest(sequences=batch.sequences, learning_rate=1e-3))
+    moved = max(float((p.detach() - q).abs().max()) for p, q in zip(fresh.model.parameters(), before))
+    assert 0.5e-3 < moved < 1.5e-3
+    assert fresh.opt.param_groups[0]['lr'] == 1e-3
+
+
 def test_checkpoint_round_trip_with_tied_embeddings(tmp_path):
     w = Worker(torch.device('cpu'))
     w.init_model(init_req(tie_embeddings=True))

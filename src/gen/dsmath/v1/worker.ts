@@ -369,6 +369,11 @@ export interface SaveCheckpointResponse {
 
 export interface LoadCheckpointRequest {
   path: string;
+  /**
+   * Load the weights only: the optimizer starts with zero moments (as an RL run does after SFT, whose
+   * second-moment estimates are sized to SFT gradients and would damp the first hundred policy updates).
+   */
+  fresh_optimizer: boolean;
 }
 
 export interface LoadCheckpointResponse {
@@ -3034,13 +3039,16 @@ export const SaveCheckpointResponse: MessageFns<SaveCheckpointResponse> = {
 };
 
 function createBaseLoadCheckpointRequest(): LoadCheckpointRequest {
-  return { path: "" };
+  return { path: "", fresh_optimizer: false };
 }
 
 export const LoadCheckpointRequest: MessageFns<LoadCheckpointRequest> = {
   encode(message: LoadCheckpointRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.path !== "") {
       writer.uint32(10).string(message.path);
+    }
+    if (message.fresh_optimizer !== false) {
+      writer.uint32(16).bool(message.fresh_optimizer);
     }
     return writer;
   },
@@ -3066,6 +3074,14 @@ export const LoadCheckpointRequest: MessageFns<LoadCheckpointRequest> = {
             message.path = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fresh_optimizer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3079,13 +3095,23 @@ export const LoadCheckpointRequest: MessageFns<LoadCheckpointRequest> = {
   },
 
   fromJSON(object: any): LoadCheckpointRequest {
-    return { path: isSet(object.path) ? globalThis.String(object.path) : "" };
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      fresh_optimizer: isSet(object.freshOptimizer)
+        ? globalThis.Boolean(object.freshOptimizer)
+        : isSet(object.fresh_optimizer)
+        ? globalThis.Boolean(object.fresh_optimizer)
+        : false,
+    };
   },
 
   toJSON(message: LoadCheckpointRequest): unknown {
     const obj: any = {};
     if (message.path !== "") {
       obj.path = message.path;
+    }
+    if (message.fresh_optimizer !== false) {
+      obj.freshOptimizer = message.fresh_optimizer;
     }
     return obj;
   },
@@ -3096,6 +3122,7 @@ export const LoadCheckpointRequest: MessageFns<LoadCheckpointRequest> = {
   fromPartial<I extends Exact<DeepPartial<LoadCheckpointRequest>, I>>(object: I): LoadCheckpointRequest {
     const message = createBaseLoadCheckpointRequest();
     message.path = object.path ?? "";
+    message.fresh_optimizer = object.fresh_optimizer ?? false;
     return message;
   },
 };

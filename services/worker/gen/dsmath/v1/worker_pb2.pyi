@@ -265,10 +265,12 @@ class SaveCheckpointResponse(_message.Message):
     def __init__(self, step: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
 
 class LoadCheckpointRequest(_message.Message):
-    __slots__ = ("path",)
+    __slots__ = ("path", "fresh_optimizer")
     PATH_FIELD_NUMBER: _ClassVar[int]
+    FRESH_OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
     path: str
-    def __init__(self, path: _Optional[str] = ...) -> None: ...
+    fresh_optimizer: bool
+    def __init__(self, path: _Optional[str] = ..., fresh_optimizer: _Optional[bool] = ...) -> None: ...
 
 class LoadCheckpointResponse(_message.Message):
     __slots__ = ("step", "client_state_json", "model", "optimizer")
