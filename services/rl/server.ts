@@ -15,14 +15,14 @@ import { loadSync } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
 import {
-  GrpoJobConfig, GrpoServiceService, JobState, RewardJobConfig, RewardKind, RewardServiceService, type Checkpoint, type GrpoServiceServer,
+  GrpoJobConfig, GrpoServiceService, JobState, LrSchedule_Kind, RewardJobConfig, RewardKind, RewardServiceService, type Checkpoint, type GrpoServiceServer,
   type JobStatus, type RewardScore, type RewardServiceScoreRequest, type RewardServiceServer, type WorkerPool,
 } from '../../src/gen/dsmath/v1/training.ts'
 import { LossAggregation } from '../../src/gen/dsmath/v1/worker.ts'
 import { gradeResponse } from '../../src/grade/grade.ts'
 import { ormExamples, prmExamples, trainRewardModel, type RewardExample } from '../../src/rl/reward-model.ts'
 import { newlineTest, RlWorker, sampleGroups, stepEnds, type Question } from '../../src/rl/rollout.ts'
-import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
+import { rlLearningRate, rlQuestion, runIterative, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
 import { readProblems } from '../../src/train/eval.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
@@ -75,10 +75,10 @@ async function openWorker(pool: WorkerPool | undefined, threads: number): Promis
   return { w, close: async () => { conn.close(); await spawned?.stop() } }
 }
 
-async function policyContext(w: RlWorker, checkpoint: string, tokenizer: string): Promise<RlContext & { tokenizerPath: string }> {
+async function policyContext(w: RlWorker, checkpoint: string, tokenizer: string, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {
   const path = tokenizer || checkpointTokenizerPath(checkpoint)
   const { tokenizer: tok, eosId } = await loadTokenizer(path)
-  const loaded = await w.loadCheckpoint(checkpoint)
+  const loaded = await w.loadCheckpoint(checkpoint, freshOptimizer)
   return { codec: tok, eosId, maxSeqLen: loaded.model?.max_seq_len ?? 0, isNewline: newlineTest(tok), tokenizerPath: path }
 }
 
@@ -120,7 +120,24 @@ export function checkGrpoConfig(cfg: GrpoJobConfig | undefined): GrpoJobConfig {
   if (Number(cfg.reward_refresh_every) < 0) throw invalid('config.reward_refresh_every', `must be >= 0 (got ${cfg.reward_refresh_every})`)
   if (Number(cfg.reward_refresh_every) > 0 && cfg.reward_kind === RewardKind.REWARD_KIND_UNSPECIFIED) throw invalid('config.reward_kind', 'iterative RL (reward_refresh_every) needs OUTCOME or PROCESS')
   if (cfg.eval_problems < 0) throw invalid('config.eval_problems', `must be >= 0 (got ${cfg.eval_problems})`)
+  const sched = cfg.common!.lr_schedule
+  if (sched) {
+    const f = 'config.common.lr_schedule'
+    if (![LrSchedule_Kind.KIND_UNSPECIFIED, LrSchedule_Kind.KIND_CONSTANT, LrSchedule_Kind.KIND_COSINE].includes(sched.kind)) throw invalid(`${f}.kind`, 'RL runs CONSTANT or COSINE')
+    if (!Number.isFinite(sched.peak_lr) || sched.peak_lr < 0) throw invalid(`${f}.peak_lr`, `must be >= 0 (got ${sched.peak_lr})`)
+    if (Number(sched.warmup_steps) < 0) throw invalid(`${f}.warmup_steps`, `must be >= 0 (got ${sched.warmup_steps})`)
+    if (!Number.isFinite(sched.min_lr_ratio) || sched.min_lr_ratio < 0 || sched.min_lr_ratio > 1) throw invalid(`${f}.min_lr_ratio`, `must be in [0, 1] (got ${sched.min_lr_ratio})`)
+  }
   return cfg
+}
+
+/** The RL learning-rate settings of a job: common.lr_schedule (peak_lr wins over optimizer.lr). */
+function rlSchedule(c: NonNullable<GrpoJobConfig['common']>): Pick<RlConfig, 'lr' | 'lrSchedule' | 'warmup' | 'minLrRatio'> {
+  const s = c.lr_schedule
+  return {
+    lr: s?.peak_lr || c.optimizer?.lr || 1e-5, lrSchedule: s?.kind === LrSchedule_Kind.KIND_COSINE ? 'cosine' : 'constant',
+    warmup: Number(s?.warmup_steps ?? 0), ...(s?.min_lr_ratio ? { minLrRatio: s.min_lr_ratio } : {}),
+  }
 }
 
 export function checkRewardConfig(cfg: RewardJobConfig | undefined): RewardJobConfig {
@@ -225,23 +242,23 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
       jobs.run(job, GrpoJobConfig.toJSON(cfg), async () => {
         const { w, close } = await openWorker(c.workers, opts.workerThreads ?? 0)
         try {
-          const ctx = await policyContext(w, c.init_checkpoint, c.tokenizer)
+          const ctx = await policyContext(w, c.init_checkpoint, c.tokenizer, cfg.fresh_optimizer)
           const method = (cfg.method || 'grpo') as RlConfig['method']
           const reward = cfg.reward_kind === RewardKind.REWARD_KIND_OUTCOME ? 'orm' : cfg.reward_kind === RewardKind.REWARD_KIND_PROCESS ? 'prm' : 'rule'
           const rl: RlConfig = {
             method, reward, steps: total, questionsPerStep: c.batch_size || 4, groupSize: cfg.group_size || 8, mu: cfg.updates_per_batch || 1,
             clipEps: cfg.clip_epsilon || 0.2, ...(cfg.clip_epsilon_high ? { clipEpsHigh: cfg.clip_epsilon_high } : {}),
-            klBeta: method === 'grpo' ? cfg.kl_coef : 0, aggregation: AGG_NAME[cfg.aggregation as 0 | 1 | 2], lr: c.optimizer?.lr || 1e-5,
+            klBeta: method === 'grpo' ? cfg.kl_coef : 0, aggregation: AGG_NAME[cfg.aggregation as 0 | 1 | 2], ...rlSchedule(c),
             temperature: cfg.temperature || 1, topP: cfg.top_p || 1, maxNewTokens: cfg.max_new_tokens || 160, dynamicSampling: cfg.dynamic_sampling,
             seed: Number(c.seed) || 1, evalEvery: 0, evalN: cfg.eval_problems, question,
           }
           const outDir = c.checkpoint_dir || join(job.dir, 'run')
           let done = 0
           const hooks = {
-            onStep: (m: { reward_mean: number; accuracy: number; kl: number; loss: number; response_length: number }) => {
+            onStep: (m: { step: number; reward_mean: number; accuracy: number; kl: number; loss: number; response_length: number }) => {
               done++
               observeTrainStep(job.id, { step: done, loss: m.loss, rewardMean: m.reward_mean })
-              job.update({ step: done, loss: m.loss, learning_rate: rl.lr, metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
+              job.update({ step: done, loss: m.loss, learning_rate: rlLearningRate(rl, m.step - 1, rl.steps), metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
             },
             onEval: (e: { step: number; accuracy: number }) => { job.update({ metrics: { ...job.status.metrics, [done === 0 ? 'eval_accuracy_start' : 'eval_accuracy'] : e.accuracy } }) },
             shouldStop: () => job.cancelRequested || jobs.stopping,

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile, writeFile, appendFile } from 'node:fs/promis
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { intFlag, log, parse, UsageError } from '../cli/args.ts'
-import { GrpoServiceClient, JobState, RewardKind as PbRewardKind, type GrpoJobConfig, type JobStatus } from '../gen/dsmath/v1/training.ts'
+import { GrpoServiceClient, JobState, LrSchedule_Kind, RewardKind as PbRewardKind, type GrpoJobConfig, type JobStatus } from '../gen/dsmath/v1/training.ts'
 import { LossAggregation } from '../gen/dsmath/v1/worker.ts'
 import { lineChartsSvg } from '../train/plot.ts'
 import { ProgressBar } from '../train/progress.ts'
@@ -111,8 +111,6 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     const learned = reward === 'orm' || reward === 'prm'
     if (iterations && !learned) throw new UsageError(`--iterations retrains a reward model: give --reward orm or prm, not '${reward}'`)
     if (values.service && reward === 'rule-steps') throw new UsageError('--reward rule-steps: only with --local (the GrpoService config has no such reward yet)')
-    if (values.service && values['lr-schedule'] === 'cosine') throw new UsageError('--lr-schedule cosine: only with --local (the GrpoService config has no schedule yet)')
-    if (values.service && (values.warmup || values['fresh-optimizer'])) throw new UsageError('--warmup, --fresh-optimizer: only with --local (the GrpoService config has neither yet)')
     if (learned && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
     const prmLabel = (values['prm-label'] as string | undefined) ?? 'soft'
     if (prmLabel !== 'hard' && prmLabel !== 'soft') throw new UsageError(`--prm-label must be hard or soft, got '${prmLabel}'`)
@@ -198,13 +196,18 @@ async function rlRemote(method: RlMethod, values: Record<string, unknown>, cfg: 
     common: {
       workers: { addresses: values.worker ? [String(values.worker)] : [], auth_token: '', step_deadline_ms: 0 }, model: undefined,
       init_checkpoint: String(values.checkpoint), optimizer: { lr: cfg.lr, beta1: undefined, beta2: undefined, weight_decay: undefined, grad_clip: undefined, eps: undefined },
-      lr_schedule: undefined, batch_size: cfg.questionsPerStep, seq_len: 0, total_steps: cfg.steps * Math.max(1, iterations), checkpoint_dir: (values.out as string | undefined) ?? '',
+      lr_schedule: {
+        kind: cfg.lrSchedule === 'cosine' ? LrSchedule_Kind.KIND_COSINE : LrSchedule_Kind.KIND_CONSTANT, peak_lr: cfg.lr, warmup_steps: cfg.warmup ?? 0,
+        decay_at: [], decay_factors: [], min_lr_ratio: 0,
+      },
+      batch_size: cfg.questionsPerStep, seq_len: 0, total_steps: cfg.steps * Math.max(1, iterations), checkpoint_dir: (values.out as string | undefined) ?? '',
       checkpoint_every: 0, seed: cfg.seed, tokenizer: (values.tokenizer as string | undefined) ?? '',
     },
     questions: [], reward_checkpoint: (values['reward-model'] as string | undefined) ?? '', reward_kind: kind, group_size: cfg.groupSize, kl_coef: cfg.klBeta,
     clip_epsilon: cfg.clipEps, updates_per_batch: cfg.mu, max_new_tokens: cfg.maxNewTokens, temperature: cfg.temperature, top_p: cfg.topP,
     reward_refresh_every: iterations ? cfg.steps : 0, dynamic_sampling: cfg.dynamicSampling, aggregation: AGG_ENUM[cfg.aggregation],
     clip_epsilon_high: cfg.clipEpsHigh ?? 0, replay_share: numFlag(values, 'replay', 0.1), method, eval_problems: cfg.evalN,
+    fresh_optimizer: Boolean(values['fresh-optimizer']),
   }
   try {
     const submitted = await new Promise<JobStatus>((resolve, reject) => client.submitJob(

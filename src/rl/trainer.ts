@@ -47,6 +47,8 @@ export interface RlConfig {
   lrSchedule?: 'constant' | 'cosine'
   /** Steps of linear warmup from lr/warmup to lr before the schedule (0: none). */
   warmup?: number
+  /** cosine's floor as a fraction of lr (default 0.1). */
+  minLrRatio?: number
   temperature: number
   topP: number
   maxNewTokens: number
@@ -84,11 +86,12 @@ export interface RlSummary {
 export interface RlHooks { onStep?(m: RlStepMetrics): void; onEval?(e: RlEval): void; shouldStop?(): boolean }
 
 /** The learning rate of step `step` (0-based) of `steps`. */
-export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule' | 'warmup'>, step: number, steps: number): number {
+export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule' | 'warmup' | 'minLrRatio'>, step: number, steps: number): number {
   const warmup = cfg.warmup ?? 0
   if (step < warmup) return (cfg.lr * (step + 1)) / warmup
   if (cfg.lrSchedule !== 'cosine' || steps - warmup <= 1) return cfg.lr
-  return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / (steps - warmup - 1))))
+  const floor = cfg.minLrRatio ?? 0.1
+  return cfg.lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / (steps - warmup - 1))))
 }
 
 const AGG = {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  GrpoServiceClient, JobState, RewardKind, RewardServiceClient, type GrpoJobConfig, type JobStatus, type RewardJobConfig, type TrainingCommon,
+  GrpoServiceClient, JobState, LrSchedule_Kind, RewardKind, RewardServiceClient, type GrpoJobConfig, type JobStatus, type LrSchedule, type RewardJobConfig, type TrainingCommon,
 } from '../../src/gen/dsmath/v1/training.ts'
 import { SPECIAL_TOKENS, Tokenizer, toTokenizerJson } from '../../src/tokenizer/tokenizer.ts'
 import { PieceCounter, trainBpe } from '../../src/tokenizer/train.ts'
@@ -52,10 +52,11 @@ describe('RewardService and GrpoService over gRPC', () => {
     optimizer: { lr: 1e-3, beta1: undefined, beta2: undefined, weight_decay: undefined, grad_clip: undefined, eps: undefined }, lr_schedule: undefined,
     batch_size: 2, seq_len: 0, total_steps: 2, checkpoint_dir: '', checkpoint_every: 0, seed: 3, tokenizer: '', ...over,
   })
+  const schedule = (over: Partial<LrSchedule> = {}): LrSchedule => ({ kind: LrSchedule_Kind.KIND_CONSTANT, peak_lr: 0, warmup_steps: 0, decay_at: [], decay_factors: [], min_lr_ratio: 0, ...over })
   const grpoConfig = (over: Partial<GrpoJobConfig> = {}): GrpoJobConfig => ({
     common: common(), questions: [], reward_checkpoint: '', reward_kind: RewardKind.REWARD_KIND_UNSPECIFIED, group_size: 3, kl_coef: 0.04,
     clip_epsilon: 0.2, updates_per_batch: 1, max_new_tokens: 8, temperature: 1, top_p: 1, reward_refresh_every: 0, dynamic_sampling: false,
-    aggregation: 0, clip_epsilon_high: 0, replay_share: 0, method: '', eval_problems: 0, ...over,
+    aggregation: 0, clip_epsilon_high: 0, replay_share: 0, method: '', eval_problems: 0, fresh_optimizer: false, ...over,
   })
 
   beforeAll(async () => {
@@ -142,6 +143,8 @@ describe('RewardService and GrpoService over gRPC', () => {
       [{ group_size: 1 }, /^config\.group_size: /], [{ top_p: 2 }, /^config\.top_p: /], [{ method: 'ppo' }, /^config\.method: /],
       [{ reward_kind: RewardKind.REWARD_KIND_OUTCOME }, /^config\.reward_checkpoint: /], [{ common: common({ init_checkpoint: '' }) }, /^config\.common\.init_checkpoint: /],
       [{ replay_share: 1 }, /^config\.replay_share: /],
+      [{ common: common({ lr_schedule: schedule({ kind: LrSchedule_Kind.KIND_MULTI_STEP }) }) }, /^config\.common\.lr_schedule\.kind: /],
+      [{ common: common({ lr_schedule: schedule({ min_lr_ratio: 2 }) }) }, /^config\.common\.lr_schedule\.min_lr_ratio: /],
     ]
     for (const [over, re] of bad) expect(await refused(unary(gc, 'submitJob', { config: grpoConfig(over) }, 's3cret'), grpc.status.INVALID_ARGUMENT)).toMatch(re)
     const { status } = await unary<{ status: JobStatus }>(gc, 'submitJob', { config: grpoConfig(), job_id: 'g1' }, 's3cret')
@@ -157,6 +160,11 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(last.last_checkpoint).toMatch(/step-000002$/)
     const { checkpoints } = await unary<{ checkpoints: { path: string; step: number }[] }>(gc, 'listCheckpoints', { job_id: 'g1' }, 's3cret')
     expect(checkpoints.map((c) => Number(c.step))).toEqual([2])
+    // fresh optimizer, 1 warmup step, cosine over 3 steps: the last step runs at the floor, min_lr_ratio x peak
+    const sched = { config: grpoConfig({ fresh_optimizer: true, common: common({ total_steps: 3, lr_schedule: schedule({ kind: LrSchedule_Kind.KIND_COSINE, peak_lr: 2e-3, warmup_steps: 1, min_lr_ratio: 0.25 }) }) }), job_id: 'g-cos' }
+    const cos = await follow(gc, (await unary<{ status: JobStatus }>(gc, 'submitJob', sched, 's3cret')).status.job_id, 's3cret')
+    expect(cos[cos.length - 1].state).toBe(JobState.JOB_STATE_SUCCEEDED)
+    expect(cos[cos.length - 1].learning_rate).toBeCloseTo(5e-4, 12)
     // the CLI submits the same kind of job and follows it
     const cli = await runCli(['train', 'grpo', '--service', `127.0.0.1:${grpo.port}`, '--checkpoint', init, '--worker', worker.address, '--steps', '1',
       '--questions', '1', '--group', '2', '--max-new-tokens', '4', '--eval-n', '0', '--job-id', 'from-cli', '--json'], { DSMATH_AUTH_TOKEN: 's3cret' })

@@ -550,6 +550,12 @@ export interface GrpoJobConfig {
   method: string;
   /** Held-out generated problems evaluated (greedy) at the start and the end; 0: none. */
   eval_problems: number;
+  /**
+   * Load only the weights of common.init_checkpoint: AdamW starts from zero moments (pair with
+   * common.lr_schedule.warmup_steps). The learning rate follows common.lr_schedule: CONSTANT (default) or
+   * COSINE (to min_lr_ratio of the peak, 0: 0.1), after warmup_steps of linear warmup.
+   */
+  fresh_optimizer: boolean;
 }
 
 export interface GrpoServiceSubmitJobRequest {
@@ -4659,6 +4665,7 @@ function createBaseGrpoJobConfig(): GrpoJobConfig {
     replay_share: 0,
     method: "",
     eval_problems: 0,
+    fresh_optimizer: false,
   };
 }
 
@@ -4717,6 +4724,9 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     }
     if (message.eval_problems !== 0) {
       writer.uint32(144).int32(message.eval_problems);
+    }
+    if (message.fresh_optimizer !== false) {
+      writer.uint32(152).bool(message.fresh_optimizer);
     }
     return writer;
   },
@@ -4878,6 +4888,14 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
             message.eval_problems = reader.int32();
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.fresh_optimizer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4964,6 +4982,11 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
         : isSet(object.eval_problems)
         ? globalThis.Number(object.eval_problems)
         : 0,
+      fresh_optimizer: isSet(object.freshOptimizer)
+        ? globalThis.Boolean(object.freshOptimizer)
+        : isSet(object.fresh_optimizer)
+        ? globalThis.Boolean(object.fresh_optimizer)
+        : false,
     };
   },
 
@@ -5023,6 +5046,9 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     if (message.eval_problems !== 0) {
       obj.evalProblems = Math.round(message.eval_problems);
     }
+    if (message.fresh_optimizer !== false) {
+      obj.freshOptimizer = message.fresh_optimizer;
+    }
     return obj;
   },
 
@@ -5051,6 +5077,7 @@ export const GrpoJobConfig: MessageFns<GrpoJobConfig> = {
     message.replay_share = object.replay_share ?? 0;
     message.method = object.method ?? "";
     message.eval_problems = object.eval_problems ?? 0;
+    message.fresh_optimizer = object.fresh_optimizer ?? false;
     return message;
   },
 };

@@ -411,7 +411,7 @@ class RewardServiceListCheckpointsResponse(_message.Message):
     def __init__(self, checkpoints: _Optional[_Iterable[_Union[Checkpoint, _Mapping]]] = ...) -> None: ...
 
 class GrpoJobConfig(_message.Message):
-    __slots__ = ("common", "questions", "reward_checkpoint", "reward_kind", "group_size", "kl_coef", "clip_epsilon", "updates_per_batch", "max_new_tokens", "temperature", "top_p", "reward_refresh_every", "dynamic_sampling", "aggregation", "clip_epsilon_high", "replay_share", "method", "eval_problems")
+    __slots__ = ("common", "questions", "reward_checkpoint", "reward_kind", "group_size", "kl_coef", "clip_epsilon", "updates_per_batch", "max_new_tokens", "temperature", "top_p", "reward_refresh_every", "dynamic_sampling", "aggregation", "clip_epsilon_high", "replay_share", "method", "eval_problems", "fresh_optimizer")
     COMMON_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     REWARD_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
@@ -430,6 +430,7 @@ class GrpoJobConfig(_message.Message):
     REPLAY_SHARE_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     EVAL_PROBLEMS_FIELD_NUMBER: _ClassVar[int]
+    FRESH_OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
     common: TrainingCommon
     questions: _containers.RepeatedScalarFieldContainer[str]
     reward_checkpoint: str
@@ -448,7 +449,8 @@ class GrpoJobConfig(_message.Message):
     replay_share: float
     method: str
     eval_problems: int
-    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., questions: _Optional[_Iterable[str]] = ..., reward_checkpoint: _Optional[str] = ..., reward_kind: _Optional[_Union[RewardKind, str]] = ..., group_size: _Optional[int] = ..., kl_coef: _Optional[float] = ..., clip_epsilon: _Optional[float] = ..., updates_per_batch: _Optional[int] = ..., max_new_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., reward_refresh_every: _Optional[int] = ..., dynamic_sampling: _Optional[bool] = ..., aggregation: _Optional[_Union[_worker_pb2.LossAggregation, str]] = ..., clip_epsilon_high: _Optional[float] = ..., replay_share: _Optional[float] = ..., method: _Optional[str] = ..., eval_problems: _Optional[int] = ...) -> None: ...
+    fresh_optimizer: bool
+    def __init__(self, common: _Optional[_Union[TrainingCommon, _Mapping]] = ..., questions: _Optional[_Iterable[str]] = ..., reward_checkpoint: _Optional[str] = ..., reward_kind: _Optional[_Union[RewardKind, str]] = ..., group_size: _Optional[int] = ..., kl_coef: _Optional[float] = ..., clip_epsilon: _Optional[float] = ..., updates_per_batch: _Optional[int] = ..., max_new_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., reward_refresh_every: _Optional[int] = ..., dynamic_sampling: _Optional[bool] = ..., aggregation: _Optional[_Union[_worker_pb2.LossAggregation, str]] = ..., clip_epsilon_high: _Optional[float] = ..., replay_share: _Optional[float] = ..., method: _Optional[str] = ..., eval_problems: _Optional[int] = ..., fresh_optimizer: _Optional[bool] = ...) -> None: ...
 
 class GrpoServiceSubmitJobRequest(_message.Message):
     __slots__ = ("config", "job_id")
