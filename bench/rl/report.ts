@@ -9,7 +9,7 @@ interface Ev { step: number; accuracy: number; correct: number; n: number; maj_a
 interface Run { method: string; reward: string; supervision: string; steps: number; samples: number; sample_accuracy_curve: number[]; kl_curve: number[]; evals: Ev[]; wall_sec: number }
 
 const dir = process.argv[2] ?? 'out/bench-rl'
-const names = ['grpo-rule', 'grpo-steps', 'online-rft', 'rft', 'grpo-orm', 'grpo-prm']
+const names = ['grpo-rule', 'grpo-steps', 'online-rft', 'rft', 'grpo-long', 'grpo-orm', 'grpo-prm']
 const runs: [string, Run][] = []
 for (const n of names) {
   const text = await readFile(join(dir, `${n}.json`), 'utf8').catch(() => '')
