@@ -254,11 +254,12 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
           }
           const outDir = c.checkpoint_dir || join(job.dir, 'run')
           let done = 0
+          // m.step counts within one runRl call: an iteration of iterative RL, whose schedule spans its own steps
           const hooks = {
             onStep: (m: { step: number; reward_mean: number; accuracy: number; kl: number; loss: number; response_length: number }) => {
               done++
               observeTrainStep(job.id, { step: done, loss: m.loss, rewardMean: m.reward_mean })
-              job.update({ step: done, loss: m.loss, learning_rate: rlLearningRate(rl, m.step - 1, rl.steps), metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
+              job.update({ step: done, loss: m.loss, learning_rate: rlLearningRate(rl, m.step - 1, Number(cfg.reward_refresh_every) || rl.steps), metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
             },
             onEval: (e: { step: number; accuracy: number }) => { job.update({ metrics: { ...job.status.metrics, [done === 0 ? 'eval_accuracy_start' : 'eval_accuracy'] : e.accuracy } }) },
             shouldStop: () => job.cancelRequested || jobs.stopping,
