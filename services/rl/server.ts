@@ -24,6 +24,7 @@ import { ormExamples, prmExamples, trainRewardModel, type RewardExample } from '
 import { newlineTest, RlWorker, sampleGroups, stepEnds, type Question } from '../../src/rl/rollout.ts'
 import { rlLearningRate, rlQuestion, runIterative, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
 import { readProblems } from '../../src/train/eval.ts'
+import { scheduleErrors } from '../../src/train/schedule.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../../src/train/sft.ts'
 import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
 import { observeTrainStep } from '../../src/obs/metrics.ts'
@@ -121,13 +122,12 @@ export function checkGrpoConfig(cfg: GrpoJobConfig | undefined): GrpoJobConfig {
   if (Number(cfg.reward_refresh_every) > 0 && cfg.reward_kind === RewardKind.REWARD_KIND_UNSPECIFIED) throw invalid('config.reward_kind', 'iterative RL (reward_refresh_every) needs OUTCOME or PROCESS')
   if (cfg.eval_problems < 0) throw invalid('config.eval_problems', `must be >= 0 (got ${cfg.eval_problems})`)
   const sched = cfg.common!.lr_schedule
-  if (sched) {
-    const f = 'config.common.lr_schedule'
-    if (![LrSchedule_Kind.KIND_UNSPECIFIED, LrSchedule_Kind.KIND_CONSTANT, LrSchedule_Kind.KIND_COSINE].includes(sched.kind)) throw invalid(`${f}.kind`, 'RL runs CONSTANT or COSINE')
-    if (!Number.isFinite(sched.peak_lr) || sched.peak_lr < 0) throw invalid(`${f}.peak_lr`, `must be >= 0 (got ${sched.peak_lr})`)
-    if (Number(sched.warmup_steps) < 0) throw invalid(`${f}.warmup_steps`, `must be >= 0 (got ${sched.warmup_steps})`)
-    if (!Number.isFinite(sched.min_lr_ratio) || sched.min_lr_ratio < 0 || sched.min_lr_ratio > 1) throw invalid(`${f}.min_lr_ratio`, `must be in [0, 1] (got ${sched.min_lr_ratio})`)
+  if (sched && ![LrSchedule_Kind.KIND_UNSPECIFIED, LrSchedule_Kind.KIND_CONSTANT, LrSchedule_Kind.KIND_COSINE].includes(sched.kind)) {
+    throw invalid('config.common.lr_schedule.kind', 'RL runs CONSTANT or COSINE')
   }
+  const s = rlSchedule(cfg.common!)
+  const [err] = scheduleErrors({ kind: s.lrSchedule!, peakLr: s.lr, warmupSteps: s.warmup!, totalSteps: Number(cfg.common!.total_steps), minLrRatio: s.minLrRatio }, 'config.common.lr_schedule')
+  if (err) throw invalid(err.slice(0, err.indexOf(': ')), err.slice(err.indexOf(': ') + 2))
   return cfg
 }
 

@@ -8,6 +8,7 @@ import { LossAggregation, type PolicySequence } from '../gen/dsmath/v1/worker.ts
 import { arithmeticProblem, type ArithmeticLimits } from '../train/arithmetic.ts'
 import { generatedProblems, runEval } from '../train/eval.ts'
 import { Rng } from '../train/rng.ts'
+import { learningRate } from '../train/schedule.ts'
 import { isInformativeGroup, type StepRewards } from './grpo.ts'
 import { policyStepAdvantages, type Sample, type Supervision } from './paradigm.ts'
 import {
@@ -87,11 +88,8 @@ export interface RlHooks { onStep?(m: RlStepMetrics): void; onEval?(e: RlEval): 
 
 /** The learning rate of step `step` (0-based) of `steps`. */
 export function rlLearningRate(cfg: Pick<RlConfig, 'lr' | 'lrSchedule' | 'warmup' | 'minLrRatio'>, step: number, steps: number): number {
-  const warmup = cfg.warmup ?? 0
-  if (step < warmup) return (cfg.lr * (step + 1)) / warmup
-  if (cfg.lrSchedule !== 'cosine' || steps - warmup <= 1) return cfg.lr
-  const floor = cfg.minLrRatio ?? 0.1
-  return cfg.lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * (step - warmup)) / (steps - warmup - 1))))
+  // totalSteps steps - 1: the cosine reaches its floor on the run's last step, not one past it
+  return learningRate(step, { kind: cfg.lrSchedule ?? 'constant', peakLr: cfg.lr, warmupSteps: cfg.warmup ?? 0, totalSteps: steps - 1, minLrRatio: cfg.minLrRatio ?? 0.1 })
 }
 
 const AGG = {
