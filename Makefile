@@ -7,7 +7,7 @@ export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PAT
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 PY := $(CURDIR)/.venv/bin/python
 
-.PHONY: all install node deps native pydeps proto typecheck demo test test-unit pytest infra-install infra-up infra-down chaos bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build k8s-dry-run k8s-dry-run-build clean
+.PHONY: all install node deps native pydeps pylock proto typecheck demo test test-unit pytest infra-install infra-up infra-down chaos bench-deps bench-fasttext bench-warc bench-minhash bench-extract bench-prefilter bench-grader bench-tokenizer k8s-check k8s-check-build k8s-dry-run k8s-dry-run-build clean
 
 all: install
 
@@ -22,12 +22,19 @@ node_modules/.installed: package.json package-lock.json | node
 	@touch $@
 
 pydeps: .venv/.installed
-# services/worker/requirements.txt brings torch from PyPI with its CUDA wheels (~3 GB download, ~5.5 GB
-# installed); pip's cache stays in ~/.cache/pip, outside the repo.
-.venv/.installed: requirements.txt services/worker/requirements.txt
-	python3 -m venv .venv
-	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt -r services/worker/requirements.txt
+# requirements.lock pins every package (torch's CUDA wheels among them: torch from PyPI loads them even on a CPU);
+# scripts/install-python.sh installs them one at a time without pip's cache, so the disk never holds much more
+# than the finished venv (4.7 GB).
+.venv/.installed: requirements.lock requirements.txt services/worker/requirements.txt
+	bash scripts/install-python.sh .venv requirements.lock requirements.txt services/worker/requirements.txt
 	@touch $@
+
+# Regenerates requirements.lock after a pin in requirements.txt or services/worker/requirements.txt changes.
+pylock:
+	@rm -rf .venv-lock && python3 -m venv .venv-lock
+	.venv-lock/bin/pip install -q --disable-pip-version-check --no-cache-dir -r requirements.txt -r services/worker/requirements.txt
+	@{ sed -n '1,3p' requirements.lock; .venv-lock/bin/pip freeze --all | grep -vE '^(pip|triton)=='; } > requirements.lock.new
+	@mv requirements.lock.new requirements.lock && rm -rf .venv-lock && echo "requirements.lock: $$(grep -c '==' requirements.lock) pins"
 
 install: node deps pydeps native
 
