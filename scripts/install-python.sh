@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the venv $1 from the lock $2, one package per pip call, without pip's cache.
 #
-# Why one at a time: torch from PyPI brings the CUDA runtime wheels (3.0 GB to download, 4.7 GB installed).
+# Why one at a time: torch from PyPI brings the CUDA runtime wheels (3.0 GB to download; the venv is 4.7 GB).
 # A single `pip install -r` first downloads every wheel, then unpacks them all, and keeps a copy in pip's
 # cache: about 11.7 GB at the peak, more than some CI machines have free. Here the peak is what is already
 # installed plus one wheel (cuDNN, 0.5 GB).
@@ -31,7 +31,7 @@ mkdir -p "$(dirname "$venv")"
 free_mb=$(df -Pm "$(dirname "$venv")" | awk 'NR==2 {print $4}')
 echo "install-python: $(grep -cE '^[A-Za-z]' "$lock") packages from $lock into $venv; ${free_mb} MB free on its disk" >&2
 if [ "$free_mb" -lt 6000 ]; then
-  echo "install-python: the venv needs about 5.3 GB (torch 1.2 GB, its CUDA wheels 3.0 GB) and ${free_mb} MB is free" >&2
+  echo "install-python: warning: the install needs about 5.2 GB (a 4.7 GB venv plus one wheel) and ${free_mb} MB is free" >&2
 fi
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
