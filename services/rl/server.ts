@@ -22,7 +22,7 @@ import { LossAggregation } from '../../src/gen/dsmath/v1/worker.ts'
 import { gradeResponse } from '../../src/grade/grade.ts'
 import { ormExamples, prmExamples, trainRewardModel, type RewardExample } from '../../src/rl/reward-model.ts'
 import { newlineTest, RlWorker, sampleGroups, stepEnds, type Question } from '../../src/rl/rollout.ts'
-import { rlLearningRate, rlQuestion, runIterative, runRl, type RlConfig, type RlContext } from '../../src/rl/trainer.ts'
+import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext, type RlStepMetrics } from '../../src/rl/trainer.ts'
 import { readProblems } from '../../src/train/eval.ts'
 import { scheduleErrors } from '../../src/train/schedule.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../../src/train/sft.ts'
@@ -127,7 +127,7 @@ export function checkGrpoConfig(cfg: GrpoJobConfig | undefined): GrpoJobConfig {
   }
   const s = rlSchedule(cfg.common!)
   const [err] = scheduleErrors({ kind: s.lrSchedule!, peakLr: s.lr, warmupSteps: s.warmup!, totalSteps: Number(cfg.common!.total_steps), minLrRatio: s.minLrRatio }, 'config.common.lr_schedule')
-  if (err) throw invalid(err.slice(0, err.indexOf(': ')), err.slice(err.indexOf(': ') + 2))
+  if (err) throw new RpcError(grpc.status.INVALID_ARGUMENT, err) // already "field: why"
   return cfg
 }
 
@@ -254,12 +254,11 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
           }
           const outDir = c.checkpoint_dir || join(job.dir, 'run')
           let done = 0
-          // m.step counts within one runRl call: an iteration of iterative RL, whose schedule spans its own steps
           const hooks = {
-            onStep: (m: { step: number; reward_mean: number; accuracy: number; kl: number; loss: number; response_length: number }) => {
+            onStep: (m: RlStepMetrics) => {
               done++
               observeTrainStep(job.id, { step: done, loss: m.loss, rewardMean: m.reward_mean })
-              job.update({ step: done, loss: m.loss, learning_rate: rlLearningRate(rl, m.step - 1, Number(cfg.reward_refresh_every) || rl.steps), metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
+              job.update({ step: done, loss: m.loss, learning_rate: m.learning_rate, metrics: { ...job.status.metrics, reward_mean: m.reward_mean, sample_accuracy: m.accuracy, kl: m.kl, response_length: m.response_length } })
             },
             onEval: (e: { step: number; accuracy: number }) => { job.update({ metrics: { ...job.status.metrics, [done === 0 ? 'eval_accuracy_start' : 'eval_accuracy'] : e.accuracy } }) },
             shouldStop: () => job.cancelRequested || jobs.stopping,

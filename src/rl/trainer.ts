@@ -72,6 +72,8 @@ export interface RlContext { codec: TextCodec; eosId: number; maxSeqLen: number;
 
 export interface RlStepMetrics {
   step: number; reward_mean: number; accuracy: number; kl: number; loss: number; clip_fraction: number
+  /** The scheduled learning rate of this step's policy updates. */
+  learning_rate: number
   response_length: number; groups: number; groups_kept: number; sequences: number; step_ms: number
   /** No update: every coefficient of the batch was 0. */
   skipped?: boolean
@@ -175,7 +177,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
     const flat = rewarded.flat()
     const m: RlStepMetrics = {
       step: step + 1, reward_mean: flat.reduce((a, s) => a + (s.reward ?? 0), 0) / flat.length,
-      accuracy: flat.filter((s) => s.correct).length / flat.length, kl: 0, loss: 0, clip_fraction: 0,
+      accuracy: flat.filter((s) => s.correct).length / flat.length, kl: 0, loss: 0, clip_fraction: 0, learning_rate: rlLearningRate(cfg, step, cfg.steps),
       response_length: flat.reduce((a, s) => a + s.length, 0) / flat.length, groups: groups.length, groups_kept: kept, sequences: seqs.length, step_ms: 0,
     }
     // A batch whose coefficients are all 0 carries no reward signal; its only gradient would be float noise
@@ -193,7 +195,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
       for (let u = 0; u < cfg.mu; u++) {
         const r = await w.policyStep({
           sequences, clip_eps: cfg.clipEps, ...(cfg.clipEpsHigh ? { clip_eps_high: cfg.clipEpsHigh } : {}), kl_beta: cfg.klBeta,
-          aggregation: AGG[cfg.aggregation], max_length: cfg.aggregation === 'dr-grpo' ? cfg.maxNewTokens : 0, learning_rate: rlLearningRate(cfg, step, cfg.steps),
+          aggregation: AGG[cfg.aggregation], max_length: cfg.aggregation === 'dr-grpo' ? cfg.maxNewTokens : 0, learning_rate: m.learning_rate,
         })
         if (u === 0) { m.loss = r.loss; m.kl = r.kl }
         m.clip_fraction = r.clip_fraction
