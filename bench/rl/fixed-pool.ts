@@ -1,6 +1,8 @@
 // How fast GRPO fits a fixed pool of questions, with the SFT checkpoint's AdamW moments kept or fresh: the
 // same POOL questions every step (32 questions x 8 samples), the share of correct samples printed per step.
-//   npx tsx bench/rl/fixed-pool.ts CHECKPOINT [fresh|kept]   (env POOL=32 LR=3e-4 WARMUP=5 STEPS=40 MAX_VALUE=30)
+// With EVAL_N > 0 it also evaluates EVAL_N held-out problems (greedy, maj@8/pass@8) before and after: whether what
+// GRPO fits on the pool carries over to questions it has not seen.
+//   npx tsx bench/rl/fixed-pool.ts CHECKPOINT [fresh|kept]   (env POOL=32 LR=3e-4 WARMUP=5 STEPS=40 MAX_VALUE=30 EVAL_N=0)
 import { newlineTest, RlWorker } from '../../src/rl/rollout.ts'
 import { rlQuestion, runRl } from '../../src/rl/trainer.ts'
 import { checkpointTokenizerPath, loadTokenizer } from '../../src/train/sft.ts'
@@ -22,8 +24,11 @@ try {
   await runRl(w, ctx, {
     method: 'grpo', reward: 'rule', steps: env('STEPS', 40), questionsPerStep: pool, groupSize: 8, mu: 1, clipEps: 0.2, klBeta: 0.04,
     aggregation: 'sequence-mean', lr: env('LR', 3e-4), lrSchedule: 'constant', warmup: fresh ? env('WARMUP', 5) : 0, temperature: 0.7, topP: 1,
-    maxNewTokens: 120, dynamicSampling: false, seed: 1, evalEvery: 0, evalN: 0, limits, question: (j) => rlQuestion(j % pool, limits),
-  }, { onStep: (m) => console.log(m.step, m.accuracy.toFixed(3), m.kl.toExponential(2)) })
+    maxNewTokens: 120, dynamicSampling: false, seed: 1, evalEvery: 0, evalN: env('EVAL_N', 0), evalK: 8, limits, question: (j) => rlQuestion(j % pool, limits),
+  }, {
+    onStep: (m) => console.log(m.step, m.accuracy.toFixed(3), m.kl.toExponential(2)),
+    onEval: (e) => console.log(`held-out at step ${e.step}: greedy ${e.correct}/${e.n}, maj@8 ${e.maj_at_k}, pass@8 ${e.pass_at_k}`),
+  })
 } finally {
   await spawned.stop()
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { pairedCompare, signTestPValue } from '../../bench/rl/paired.ts'
+import { reachability } from '../../bench/rl/reachable.ts'
 
 describe('bench/rl/paired', () => {
   it('sign test p-values match hand-computed binomial tails', () => {
@@ -20,5 +21,14 @@ describe('bench/rl/paired', () => {
 
   it('refuses runs evaluated on different problems', () => {
     expect(() => pairedCompare('A', new Map([['1', true]]), 'B', new Map([['2', true]]))).toThrow(/not evaluated on the same problems/)
+  })
+})
+
+describe('bench/rl/reachable', () => {
+  it('bins problems by greedy outcome and right samples', () => {
+    const line = (greedy: boolean, right: number): string => JSON.stringify({ greedy_correct: greedy, samples: [0, 1, 2].map((i) => ({ correct: i < right })) })
+    const r = reachability([line(false, 0), line(false, 2), line(true, 3), line(true, 3), line(false, 2)])
+    expect(r).toEqual({ k: 3, greedyWrong: [1, 0, 2, 0], greedyRight: [0, 0, 0, 2] })
+    expect(() => reachability(['{"greedy_correct":true}'])).toThrow(/line 1: .*--k/)
   })
 })
