@@ -13,12 +13,13 @@ PRETRAIN_STEPS=${3:-4000}
 SFT_STEPS=${4:-1500}
 THREADS=${THREADS:-1}
 rm -rf "$O" && mkdir -p "$O"
-MODEL="--d-model 64 --layers 4 --heads 4"
+MODEL=${MODEL:-"--d-model 64 --layers 4 --heads 4"}  # env MODEL and PRETRAIN_LR override the policy size and pretraining lr
+PRETRAIN_LR=${PRETRAIN_LR:-3e-3}
 field() { node -e "process.stdout.write(String(JSON.parse(require('fs').readFileSync('$1','utf8'))['$2']))"; }
 start=$(date +%s)
 # 85% generated arithmetic (the math corpus's place in the paper's mix), 7.5% PlanetMath text (arXiv's place),
 # 7.5% general web text (Common Crawl's); the sources without data give their weight to these.
-bin/dsmath.js train pretrain --local --steps "$PRETRAIN_STEPS" --seq-len 256 --batch 4 --lr 3e-3 --warmup 50 $MODEL \
+bin/dsmath.js train pretrain --local --steps "$PRETRAIN_STEPS" --seq-len 256 --batch 4 --lr "$PRETRAIN_LR" --warmup 50 $MODEL \
   --data "math_corpus=generated:arithmetic?max-value=$MAXV" --weight math_corpus=85 \
   --data arxiv=sample/seed/positives.jsonl.gz --weight arxiv=7.5 \
   --data common_crawl=sample/seed/negatives.jsonl.gz --weight common_crawl=7.5 \
