@@ -5,6 +5,7 @@
 // wrong (an arithmetic fact), or the words differ.
 //   npx tsx bench/rl/errors.ts MAX_VALUE EVAL.jsonl [EVAL2.jsonl ...]
 import { readFileSync } from 'node:fs'
+import { parseEvalResults } from '../../src/train/eval.ts'
 import { evalProblem } from '../../src/train/sft.ts'
 
 const EQUATION = /(\d+) ([-+*/]) (\d+) = (\d+)/
@@ -26,8 +27,7 @@ export function classify(reference: string, response: string): ErrorClass {
 function tally(file: string, maxValue: number): Map<string, number> {
   const counts = new Map<string, number>()
   const bump = (k: string): void => { counts.set(k, (counts.get(k) ?? 0) + 1) }
-  readFileSync(file, 'utf8').trim().split('\n').forEach((line) => {
-    const row = JSON.parse(line) as { id: string; greedy: string; greedy_correct: boolean }
+  parseEvalResults(readFileSync(file, 'utf8'), { source: file }).forEach((row) => {
     const p = evalProblem(Number(row.id.replace(/^gen-/, '')), { maxValue })
     const kind: Kind = p.question.startsWith('Compute') ? 'expression' : 'word problem'
     bump(`${kind}: problems`)

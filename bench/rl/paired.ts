@@ -4,6 +4,7 @@
 // McNemar's), which is far tighter than comparing two accuracies with independent standard errors.
 //   npx tsx bench/rl/paired.ts NAME=EVAL.jsonl NAME=EVAL.jsonl [...]
 import { readFileSync } from 'node:fs'
+import { parseEvalResults } from '../../src/train/eval.ts'
 
 export interface PairedResult { a: string; b: string; n: number; onlyA: number; onlyB: number; difference: number; pValue: number }
 
@@ -32,27 +33,22 @@ export function pairedCompare(a: string, correctA: Map<string, boolean>, b: stri
 }
 
 export function readGreedy(file: string): Map<string, boolean> {
-  const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean)
-  return new Map(rows.map((line, i) => {
-    const row = JSON.parse(line) as { id?: string; greedy_correct?: boolean }
-    if (row.id === undefined || typeof row.greedy_correct !== 'boolean') throw new Error(`${file}:${i + 1}: expected an eval line with "id" and "greedy_correct"`)
-    return [row.id, row.greedy_correct]
-  }))
+  return new Map(parseEvalResults(readFileSync(file, 'utf8'), { source: file }).map((r) => [r.id, r.greedy_correct]))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const runs = process.argv.slice(2).map((arg) => {
     const at = arg.indexOf('=')
     if (at <= 0) { console.error('usage: npx tsx bench/rl/paired.ts NAME=EVAL.jsonl NAME=EVAL.jsonl [...]'); process.exit(2) }
-    return { name: arg.slice(0, at), correct: readGreedy(arg.slice(at + 1)) }
+    const correct = readGreedy(arg.slice(at + 1))
+    return { name: arg.slice(0, at), correct, solved: [...correct.values()].filter(Boolean).length }
   })
   if (runs.length < 2) { console.error('usage: npx tsx bench/rl/paired.ts NAME=EVAL.jsonl NAME=EVAL.jsonl [...]'); process.exit(2) }
   console.log('| A | B | A correct | B correct | only A right | only B right | A - B | sign test p |\n|---|---|---|---|---|---|---|---|')
   for (let i = 0; i < runs.length; i++) {
     for (let j = i + 1; j < runs.length; j++) {
       const r = pairedCompare(runs[i].name, runs[i].correct, runs[j].name, runs[j].correct)
-      const count = (m: Map<string, boolean>): number => [...m.values()].filter(Boolean).length
-      console.log(`| ${r.a} | ${r.b} | ${count(runs[i].correct)}/${r.n} | ${count(runs[j].correct)}/${r.n} | ${r.onlyA} | ${r.onlyB} | ${r.difference > 0 ? '+' : ''}${r.difference} | ${r.pValue < 0.001 ? '< 0.001' : r.pValue.toFixed(3)} |`)
+      console.log(`| ${r.a} | ${r.b} | ${runs[i].solved}/${r.n} | ${runs[j].solved}/${r.n} | ${r.onlyA} | ${r.onlyB} | ${r.difference > 0 ? '+' : ''}${r.difference} | ${r.pValue < 0.001 ? '< 0.001' : r.pValue.toFixed(3)} |`)
     }
   }
 }

@@ -66,6 +66,24 @@ export interface QuestionResult {
   samples?: { answer: string | null; correct: boolean }[]; majority?: string | null; maj_correct?: boolean; pass?: boolean
 }
 
+/**
+ * Reads `train eval --out` JSON lines back (blank lines skipped). Errors name the line, after `source:` when
+ * given; `needSamples` also requires the k samples (an evaluation run with --k).
+ */
+export function parseEvalResults(text: string, opts: { source?: string; needSamples?: boolean } = {}): QuestionResult[] {
+  const where = (i: number): string => (opts.source ? `${opts.source}:${i + 1}` : `line ${i + 1}`)
+  const out: QuestionResult[] = []
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return
+    let o: Partial<QuestionResult>
+    try { o = JSON.parse(line) as Partial<QuestionResult> } catch { throw new Error(`${where(i)}: not JSON`) }
+    if (typeof o.id !== 'string' || typeof o.greedy_correct !== 'boolean') throw new Error(`${where(i)}: expected an eval line with "id" and "greedy_correct"`)
+    if (opts.needSamples && !Array.isArray(o.samples)) throw new Error(`${where(i)}: no "samples" (evaluate with --k)`)
+    out.push(o as QuestionResult)
+  })
+  return out
+}
+
 export interface EvalSummary {
   n: number; correct: number; accuracy: number
   k?: number; maj_correct?: number; maj_at_k?: number; pass_correct?: number; pass_at_k?: number

@@ -26,9 +26,9 @@ describe('bench/rl/paired', () => {
 
 describe('bench/rl/reachable', () => {
   it('bins problems by greedy outcome and right samples', () => {
-    const line = (greedy: boolean, right: number): string => JSON.stringify({ greedy_correct: greedy, samples: [0, 1, 2].map((i) => ({ correct: i < right })) })
-    const r = reachability([line(false, 0), line(false, 2), line(true, 3), line(true, 3), line(false, 2)])
+    const line = (id: number, greedy: boolean, right: number): string => JSON.stringify({ id: `gen-${id}`, greedy_correct: greedy, samples: [0, 1, 2].map((i) => ({ correct: i < right })) })
+    const r = reachability([line(0, false, 0), line(1, false, 2), line(2, true, 3), line(3, true, 3), line(4, false, 2)].join('\n'))
     expect(r).toEqual({ k: 3, greedyWrong: [1, 0, 2, 0], greedyRight: [0, 0, 0, 2] })
-    expect(() => reachability(['{"greedy_correct":true}'])).toThrow(/line 1: .*--k/)
+    expect(() => reachability('{"id":"gen-0","greedy_correct":true}')).toThrow(/line 1: .*--k/)
   })
 })

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { generatedProblems, majorityAnswer, passAtK, readProblems, summarize, type QuestionResult } from '../../src/train/eval.ts'
+import { generatedProblems, majorityAnswer, parseEvalResults, passAtK, readProblems, summarize, type QuestionResult } from '../../src/train/eval.ts'
 
 describe('majority vote', () => {
   it('picks the most frequent answer, grouping equivalent ones, ignoring missing answers', () => {
@@ -64,5 +64,16 @@ describe('problems', () => {
     expect(a).toEqual(generatedProblems(6))
     expect(a.map((p) => p.id)).toEqual(['gen-0', 'gen-1', 'gen-2', 'gen-3', 'gen-4', 'gen-5'])
     for (const p of a) expect(p.answer).toMatch(/^\d+$/)
+  })
+})
+
+describe('eval output read back', () => {
+  it('parses --out lines and names the file and line of a bad one', () => {
+    const good = JSON.stringify({ id: 'gen-0', reference: '6', greedy: 'x', greedy_answer: '6', greedy_correct: true })
+    const rows = parseEvalResults(`${good}\n\n${good.replace('gen-0', 'gen-1')}\n`, { source: 'e.jsonl' })
+    expect(rows.map((r) => [r.id, r.greedy_correct])).toEqual([['gen-0', true], ['gen-1', true]])
+    expect(() => parseEvalResults(`${good}\n{"id":"gen-1"}`, { source: 'e.jsonl' })).toThrow(/^e\.jsonl:2: expected an eval line/)
+    expect(() => parseEvalResults('not json', { source: 'e.jsonl' })).toThrow(/^e\.jsonl:1: not JSON/)
+    expect(() => parseEvalResults(good, { needSamples: true })).toThrow(/^line 1: no "samples"/)
   })
 })
