@@ -145,19 +145,25 @@ export async function* readWarc(
   const win = new Window(source, startOffset)
   const limits = { maxRecordBytes: opts.maxRecordBytes ?? 256 << 20, quarantineBytes: opts.quarantineBytes ?? 1 << 20, inflate: resolveInflateEngine(opts.inflate), reuseBlocks: opts.reuseBlocks ?? false }
   try {
-    await win.fill(startOffset + 2)
-    const head = win.slice(startOffset, Math.min(win.end, startOffset + 2))
-    if (head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
-      yield* readGzipMembers(win, startOffset, limits)
-    } else {
-      yield* readPlain(win, startOffset, limits)
-    }
+    // Blank lines before the first record (a stray newline before a gzip stream, say) do not decide the format.
+    let at = startOffset
+    while (!(await win.atEof(at)) && isBlankByte(win.slice(at, at + 1)[0])) at++
+    if (await startsGzipMember(win, at)) yield* readGzipMembers(win, at, limits)
+    else yield* readPlain(win, at, limits)
   } finally {
     await win.close()
   }
 }
 
 type Limits = Required<ReadOptions>
+
+const isBlankByte = (c: number): boolean => c === 0x0d || c === 0x0a
+
+async function startsGzipMember(win: Window, at: number): Promise<boolean> {
+  await win.fill(at + 2)
+  const head = win.slice(at, Math.min(win.end, at + 2))
+  return head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
+}
 
 function bad(win: Window, reason: BadReason, message: string, offset: number, end: number, limits: Limits): BadRecord {
   const stop = Math.min(end, win.end, offset + limits.quarantineBytes)
@@ -212,7 +218,8 @@ async function* readGzipMembers(win: Window, start: number, limits: Limits): Asy
     for (let i = 0; i < records.length; i++) {
       const r = records[i]
       if ('bad' in r) {
-        yield { bad: r.bad, message: `${r.message} (in gzip member at offset ${offset})`, offset, length: member.length, raw: Buffer.from(member.data.subarray(0, limits.quarantineBytes)) }
+        const raw = Buffer.from(member.data.subarray(r.start, Math.min(r.end, r.start + limits.quarantineBytes)))
+        yield { bad: r.bad, message: `${r.message} (in gzip member at offset ${offset})`, offset, length: member.length, raw }
       } else {
         yield { ...r, offset, length: member.length, resumeOffset: i === records.length - 1 ? end : null }
       }
@@ -235,8 +242,11 @@ async function nextMemberStart(win: Window, from: number): Promise<number> {
 
 // ---------- record parsing (shared by both formats) ----------
 
+const RECORD_START = Buffer.from('WARC/')
+
 type Parsed = { version: string; headers: WarcHeaders; block: Buffer; length: number }
-type ParsedOrBad = Omit<WarcRecord, 'offset' | 'length' | 'resumeOffset'> | { bad: BadReason; message: string }
+/** A bad record of a member carries its byte range in the inflated member, for quarantine. */
+type ParsedOrBad = Omit<WarcRecord, 'offset' | 'length' | 'resumeOffset'> | { bad: BadReason; message: string; start: number; end: number }
 
 const VERSION_LINE = /^WARC\/(\d+\.\d+)\s*$/
 
@@ -290,21 +300,26 @@ function headerEnd(buf: Buffer, at: number): number {
   return Math.min(crlf + 4, lf + 2)
 }
 
-/** Parses the records in a decompressed gzip member (usually exactly one). */
+/**
+ * Parses the records in a decompressed gzip member (usually exactly one; whole-file gzip puts every record in
+ * one). A bad record is reported and parsing resumes at the next line that starts a WARC record, so one bad
+ * record does not cost the rest of the member.
+ */
 function parseRecordsInBuffer(buf: Buffer): ParsedOrBad[] {
   const out: ParsedOrBad[] = []
   let p = 0
   while (p < buf.length) {
     while (p < buf.length && (buf[p] === 0x0d || buf[p] === 0x0a)) p++
     if (p >= buf.length) break
-    const he = headerEnd(buf, p)
-    if (he < 0) { out.push({ bad: 'malformed_header', message: 'WARC header block has no end' }); break }
-    const h = parseHeaderBlock(buf.toString('latin1', p, he))
-    if (!h) { out.push({ bad: 'malformed_header', message: `no WARC version line: ${JSON.stringify(buf.toString('latin1', p, Math.min(p + 40, he)))}` }); break }
-    if (h.contentLength === null) { out.push({ bad: 'missing_content_length', message: 'record has no valid Content-Length' }); break }
-    if (he + h.contentLength > buf.length) { out.push({ bad: 'bad_content_length', message: `Content-Length ${h.contentLength} runs past the gzip member` }); break }
-    out.push({ version: h.version, headers: h.headers, block: buf.subarray(he, he + h.contentLength) })
-    p = he + h.contentLength
+    const r = parseRecordAt(buf, p)
+    if ('bad' in r) {
+      const next = nextRecordInBuffer(buf, p + 1)
+      out.push({ ...r, start: p, end: next })
+      p = next
+    } else {
+      out.push(r.record)
+      p = r.end
+    }
   }
   // A member of one record (the usual case) lends its buffer to the block; blocks of a member holding
   // several records are copied so that keeping one of them does not keep the whole member.
@@ -312,9 +327,33 @@ function parseRecordsInBuffer(buf: Buffer): ParsedOrBad[] {
   return out
 }
 
-// ---------- uncompressed ----------
+function parseRecordAt(buf: Buffer, p: number): { record: ParsedOrBad; end: number } | { bad: BadReason; message: string } {
+  const he = headerEnd(buf, p)
+  if (he < 0) return { bad: 'malformed_header', message: 'WARC header block has no end' }
+  const h = parseHeaderBlock(buf.toString('latin1', p, he))
+  if (!h) return { bad: 'malformed_header', message: `no WARC version line: ${JSON.stringify(buf.toString('latin1', p, Math.min(p + 40, he)))}` }
+  if (h.contentLength === null) return { bad: 'missing_content_length', message: 'record has no valid Content-Length' }
+  const blockEnd = he + h.contentLength
+  if (blockEnd > buf.length) return { bad: 'bad_content_length', message: `Content-Length ${h.contentLength} runs past the gzip member` }
+  // The block ends the member, or CRLFCRLF (or bare LFs) follows it.
+  const tail = buf.toString('latin1', blockEnd, Math.min(buf.length, blockEnd + 4))
+  if (!(tail.length === 0 || tail.startsWith('\r\n\r\n') || tail.startsWith('\n\n') || (tail === '\r\n' && blockEnd + 2 === buf.length))) {
+    return { bad: 'bad_content_length', message: `Content-Length ${h.contentLength} does not end at a record boundary` }
+  }
+  return { record: { version: h.version, headers: h.headers, block: buf.subarray(he, blockEnd) }, end: blockEnd }
+}
 
-const RECORD_START = Buffer.from('WARC/')
+/** Index of the next line at or after `from` that starts a WARC record, or the buffer's length. */
+function nextRecordInBuffer(buf: Buffer, from: number): number {
+  for (let at = from; ;) {
+    const idx = buf.indexOf(RECORD_START, at)
+    if (idx < 0) return buf.length
+    if ((idx === 0 || buf[idx - 1] === 0x0a) && /^WARC\/\d+\.\d+\r?\n/.test(buf.toString('latin1', idx, Math.min(buf.length, idx + 16)))) return idx
+    at = idx + 1
+  }
+}
+
+// ---------- uncompressed ----------
 
 async function* readPlain(win: Window, start: number, limits: Limits): AsyncGenerator<WarcRecord | BadRecord> {
   let offset = start
@@ -322,11 +361,12 @@ async function* readPlain(win: Window, start: number, limits: Limits): AsyncGene
     // Skip the blank lines between records.
     for (;;) {
       if (await win.atEof(offset)) return
-      const c = win.slice(offset, offset + 1)[0]
-      if (c !== 0x0d && c !== 0x0a) break
+      if (!isBlankByte(win.slice(offset, offset + 1)[0])) break
       offset++
     }
     win.drop(offset)
+    // Gzip members after plain records (a .warc.gz appended to a .warc): read the rest as members.
+    if (await startsGzipMember(win, offset)) { yield* readGzipMembers(win, offset, limits); return }
     const parsed = await parsePlainRecord(win, offset, limits)
     if ('bad' in parsed) {
       const next = await nextPlainRecord(win, offset + 1)

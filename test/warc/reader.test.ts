@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { readRange, readStream } from '../../src/storage/store.ts'
 import { readWarc } from '../../src/warc/reader.ts'
@@ -9,6 +10,23 @@ async function readAllRecords(file: string, start = 0): Promise<(WarcRecord | Ba
   const out: (WarcRecord | BadRecord)[] = []
   for await (const r of readWarc(readStream(`${FIXTURES}/warc/${file}`, start), start)) out.push(r)
   return out
+}
+
+async function readBytes(bytes: Buffer): Promise<(WarcRecord | BadRecord)[]> {
+  const out: (WarcRecord | BadRecord)[] = []
+  for await (const r of readWarc((async function* () { yield bytes })())) out.push(r)
+  return out
+}
+
+/** example.warc with the version line of its `n`th record (0-based) broken, or its Content-Length off by 2. */
+function spoilRecord(n: number, how: 'version' | 'length'): Buffer {
+  const text = readFileSync(`${FIXTURES}/warc/example.warc`, 'latin1')
+  let at = -1
+  for (let i = 0; i <= n; i++) at = text.indexOf('WARC/1.0\r\n', at + 1)
+  if (how === 'version') return Buffer.from(text.slice(0, at) + 'XARC' + text.slice(at + 4), 'latin1')
+  const cl = /Content-Length: (\d+)/.exec(text.slice(at))!
+  const pos = at + cl.index
+  return Buffer.from(text.slice(0, pos) + `Content-Length: ${Number(cl[1]) - 2}` + text.slice(pos + cl[0].length), 'latin1')
 }
 
 const types = (rs: (WarcRecord | BadRecord)[]): string[] => rs.map((r) => (isBad(r) ? `bad:${r.bad}` : recordType(r)))
@@ -65,6 +83,23 @@ describe('readWarc', () => {
 
   it('reads every record of a whole-file gzip (one member, many records)', async () => {
     expect(types(await readAllRecords('example-bad-non-chunked.warc.gz'))).toEqual(['warcinfo', 'warcinfo', 'response', 'request', 'revisit', 'request'])
+  })
+
+  it('keeps the records after a bad one inside a whole-file gzip member', async () => {
+    const good = types(await readAllRecords('example.warc'))
+    for (const how of ['version', 'length'] as const) {
+      const rs = await readBytes(gzipSync(spoilRecord(2, how)))
+      const expected = [...good.slice(0, 2), how === 'version' ? 'bad:malformed_header' : 'bad:bad_content_length', ...good.slice(3)]
+      expect(types(rs), how).toEqual(expected)
+      expect((rs[2] as BadRecord).raw.subarray(0, 4).toString(), how).toBe(how === 'version' ? 'XARC' : 'WARC')
+    }
+  })
+
+  it('reads a gzipped WARC after stray blank lines at its start', async () => {
+    const gz = readFileSync(`${FIXTURES}/warc/example.warc.gz`)
+    const rs = await readBytes(Buffer.concat([Buffer.from('\r\n\n'), gz]))
+    expect(types(rs)).toEqual(types(await readAllRecords('example.warc.gz')))
+    expect(rs[0].offset).toBe(3)
   })
 
   it('survives a gzip stream that fails to inflate and a file cut mid-record', async () => {
