@@ -2,21 +2,22 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Context } from '@temporalio/activity'
+import { ApplicationFailure, Context } from '@temporalio/activity'
 import { announceShard } from '../src/events/kafka.ts'
 import { FastTextModel } from '../src/fasttext/model.ts'
 import { loadModels } from '../src/pipeline/document.ts'
 import { filterShard, type FilterOptions } from '../src/pipeline/filter-shard.ts'
 import { resolveInputs } from '../src/pipeline/inputs.ts'
 import { eventMarkerPath, runShardJob, shardIdFor, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
-import { buildManifest, writeManifest } from '../src/shard/manifest.ts'
+import { buildManifest, writeManifest, type FailedInput } from '../src/shard/manifest.ts'
 import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
-import { readAll } from '../src/storage/store.ts'
+import { readAll, UnreadableObjectError } from '../src/storage/store.ts'
 import { createLogger, type Logger } from '../src/obs/log.ts'
 import {
   badRecords, docsWritten, pagesDropped, pagesProcessed, recordsRead, shardSeconds, shardsAnnounced,
 } from '../src/obs/metrics.ts'
 import { emptyCounters, type Counters } from '../src/pipeline/counters.ts'
+import { UNREADABLE_INPUT } from './failures.ts'
 import type { CorpusRunInput, ProcessWarcInput } from './types.ts'
 
 const models = new Map<string, Promise<FastTextModel>>()
@@ -86,7 +87,7 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
   log.info('shard started', { warc_path: job.warcPath, resumed_from: resumeFrom?.offset ?? 0 })
   let last: Checkpoint | undefined = resumeFrom
   let counted = resumeFrom?.counters ?? emptyCounters()
-  const info = await timed('score', log, async () => runShardJob({
+  const info = await timed('score', log, async () => scoreUnlessUnreadable(job.warcPath, async () => runShardJob({
     warcPath: job.warcPath, outBase: job.out, models: await loadModels(await modelFor(job.modelUri)), chunkRows: job.chunkRows, stages: job.stages, resumeFrom,
     onCheckpoint: (cp) => {
       last = cp
@@ -98,10 +99,20 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
       ctx.heartbeat(last)
       if (recordDelayMs > 0) await ctx.sleep(recordDelayMs)
     },
-  }))
+  })))
   countProgress(counted, info.counters)
   log.info('shard scored', { rows: info.rows, records_read: info.counters.records_read, bad_records: info.counters.bad_records, resumed_from: resumeFrom?.offset ?? 0 })
   return { ...info, resumed_from: resumeFrom?.offset ?? 0 }
+}
+
+/** A WARC that is missing or not a file fails for good (no retries); the workflow lists it in failed_inputs. */
+async function scoreUnlessUnreadable<T>(warcPath: string, score: () => Promise<T>): Promise<T> {
+  try {
+    return await score()
+  } catch (err) {
+    if (err instanceof UnreadableObjectError && err.message.startsWith(`${warcPath}:`)) throw ApplicationFailure.nonRetryable(err.message, UNREADABLE_INPUT)
+    throw err
+  }
 }
 
 export async function filterScoredShard(out: string, scored: ShardInfo, filters: FilterOptions): Promise<ShardInfo> {
@@ -127,6 +138,6 @@ export async function announce(runId: string, out: string, shard: ShardInfo): Pr
   return outcome
 }
 
-export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[]): Promise<string> {
-  return writeManifest(input.out, buildManifest(input.runId, 'temporal', input.input, input.modelUri, shards))
+export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[], failed: FailedInput[] = []): Promise<string> {
+  return writeManifest(input.out, buildManifest(input.runId, 'temporal', input.input, input.modelUri, shards, failed))
 }

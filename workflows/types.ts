@@ -33,6 +33,8 @@ export interface CorpusRunResult {
   docs: number
   announced: number
   alreadyAnnounced: number
+  /** WARCs that could not be read at all (missing, not a file); listed with the reason in the manifest. */
+  failedInputs: number
 }
 
 export const CORPUS_TASK_QUEUE = process.env.DSMATH_TASK_QUEUE ?? 'dsmath-corpus'

@@ -15,6 +15,8 @@ scored by the fastText math classifier (scored/<shard>.parquet, one per WARC); t
 order, documents with benchmark n-grams are dropped (decontamination) and URL, exact and near-duplicates are
 dropped against the run's persistent index (<out>/_dedup); the result is written to zstd Parquet shards
 (shards/<shard>.parquet), with every drop in reports/<shard>.{decontam,dedup}.jsonl, plus manifest.json.
+Bad records are skipped, counted and quarantined; a WARC that cannot be read at all is listed in the
+manifest's failed_inputs, the others run on, and the exit status is 1.
 
   --input SRC         WARC file, directory, glob, s3:// prefix, or a Common Crawl warc.paths.gz listing
   --base URL          where listing entries are resolved (default s3://commoncrawl/)
@@ -64,7 +66,10 @@ export async function corpusRun(argv: string[]): Promise<number> {
   const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: stageOptions(values), filters: filterOptions(values), log })
   if (values.json) process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
   else printSummary(manifest, manifestPath, (Date.now() - t0) / 1000)
-  return 0
+  if (manifest.failed_inputs.length === 0) return 0
+  log(`${manifest.failed_inputs.length} of ${warcs.length} WARC files could not be read (failed_inputs in ${manifestPath}):`)
+  for (const f of manifest.failed_inputs) log(`  ${f.error}`)
+  return 1
 }
 
 export function printSummary(m: Manifest, manifestPath: string, seconds: number): void {
@@ -72,7 +77,7 @@ export function printSummary(m: Manifest, manifestPath: string, seconds: number)
   const bad = Object.entries(c.bad_records).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'
   const lines = [
     `run ${m.run_id} (${m.executor}) finished in ${seconds.toFixed(1)} s`,
-    `  WARC files     ${m.files.length}`,
+    `  WARC files     ${m.files.length}${m.failed_inputs.length ? ` (+ ${m.failed_inputs.length} unreadable, skipped)` : ''}`,
     `  records read   ${c.records_read}`,
     `  responses      ${c.responses}`,
     `  HTML pages     ${c.html_pages}`,

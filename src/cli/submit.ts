@@ -41,7 +41,9 @@ export async function corpusSubmit(argv: string[]): Promise<number> {
     }
     if (values.json) process.stdout.write(JSON.stringify({ workflowId, ...result }, null, 2) + '\n')
     else process.stdout.write(`run ${runId} finished: ${result.shards} shards, ${result.docs} docs, ${result.announced} announced (${result.alreadyAnnounced} already announced)\n  ${result.manifestPath}\n`)
-    return 0
+    if (!result.failedInputs) return 0
+    log(`${result.failedInputs} WARC files could not be read: see failed_inputs in ${result.manifestPath}`)
+    return 1
   } finally {
     await client.connection.close()
   }

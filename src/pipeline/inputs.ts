@@ -21,9 +21,12 @@ export async function resolveInputs(input: string, base = COMMON_CRAWL_BASE): Pr
     return warcs
   }
   if (/[*?[]/.test(input)) {
+    const matched: string[] = []
+    for await (const p of glob(input)) matched.push(String(p))
+    if (matched.length === 0) throw new Error(`--input ${input}: the pattern matches no file`)
     const out: string[] = []
-    for await (const p of glob(input)) out.push(String(p))
-    if (out.length === 0) throw new Error(`--input ${input}: the pattern matches no file`)
+    for (const p of matched) if (WARC_NAME.test(p) && (await stat(p).catch(() => null))?.isFile()) out.push(p)
+    if (out.length === 0) throw new Error(`--input ${input}: none of the ${matched.length} matches is a .warc/.warc.gz file`)
     return out.sort()
   }
   const st = await stat(input).catch(() => null)

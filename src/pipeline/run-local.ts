@@ -2,7 +2,7 @@
 // scored shard through the filter phase in WARC order as soon as it and the ones before it are scored, then
 // the manifest.
 import type { FastTextModel } from '../fasttext/model.ts'
-import { buildManifest, writeManifest, type Manifest } from '../shard/manifest.ts'
+import { buildManifest, writeManifest, type FailedInput, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
 import { badTotal } from './counters.ts'
 import { loadModels, type StageOptions } from './document.ts'
@@ -22,33 +22,45 @@ export interface LocalRunOptions {
   log?: (msg: string) => void
 }
 
+/**
+ * A WARC that cannot be read at all (missing, a directory, access denied) is recorded in the manifest's
+ * failed_inputs and the run carries on with the others; bad records inside a readable WARC are counted per file.
+ */
 export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manifest; manifestPath: string }> {
   const models = await loadModels(opts.model)
-  const scored = opts.warcs.map(() => deferred<ShardInfo>())
+  const scored = opts.warcs.map(() => deferred<ShardInfo | FailedInput>())
   let next = 0
   const scoreLane = async (): Promise<void> => {
     while (next < opts.warcs.length) {
       const i = next++
+      const warcPath = opts.warcs[i]
       try {
-        scored[i].resolve(await runShardJob({ warcPath: opts.warcs[i], outBase: opts.out, models, stages: opts.stages }))
+        scored[i].resolve(await runShardJob({ warcPath, outBase: opts.out, models, stages: opts.stages }))
       } catch (err) {
-        scored[i].reject(err)
-        throw err
+        const message = err instanceof Error ? err.message : String(err)
+        scored[i].resolve({ warc_path: warcPath, error: message.includes(warcPath) ? message : `${warcPath}: ${message}` })
       }
     }
   }
   const scoring = Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, opts.warcs.length) }, scoreLane))
-  scoring.catch(() => {}) // a failure also rejects its deferred, which the filter loop reports
   const shards: ShardInfo[] = []
+  const failed: FailedInput[] = []
   const t0 = Date.now()
   for (let i = 0; i < opts.warcs.length; i++) {
-    const info = await filterShard(await scored[i].promise, opts.out, opts.filters ?? DEFAULT_FILTERS)
+    const done = await scored[i].promise
+    const progress = `[${i + 1}/${opts.warcs.length}] ${basename(opts.warcs[i])}`
+    if ('error' in done) {
+      failed.push(done)
+      opts.log?.(`${progress}: failed, skipped: ${done.error}`)
+      continue
+    }
+    const info = await filterShard(done, opts.out, opts.filters ?? DEFAULT_FILTERS)
     shards.push(info)
-    opts.log?.(`[${i + 1}/${opts.warcs.length}] ${basename(opts.warcs[i])}: ${info.counters.records_read} records, ` +
+    opts.log?.(`${progress}: ${info.counters.records_read} records, ` +
       `${info.rows} docs, ${dropTotal(info)} dropped, ${badTotal(info.counters)} bad (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
   }
   await scoring
-  const manifest = buildManifest(opts.runId, 'local', opts.input, opts.modelPath, shards)
+  const manifest = buildManifest(opts.runId, 'local', opts.input, opts.modelPath, shards, failed)
   return { manifest, manifestPath: await writeManifest(opts.out, manifest) }
 }
 

@@ -13,9 +13,13 @@ export interface Manifest {
   counters: Counters
   /** Per-WARC counters, same keys as `counters`. */
   files: { warc_path: string; shard_id: string; counters: Counters }[]
+  /** WARCs that could not be read at all (missing, a directory, access denied): no shard, the reason here. */
+  failed_inputs: FailedInput[]
 }
 
-export function buildManifest(runId: string, executor: Manifest['executor'], input: string, model: string, shards: ShardInfo[]): Manifest {
+export interface FailedInput { warc_path: string; error: string }
+
+export function buildManifest(runId: string, executor: Manifest['executor'], input: string, model: string, shards: ShardInfo[], failed: FailedInput[] = []): Manifest {
   const sorted = [...shards].sort((a, b) => a.shard_id.localeCompare(b.shard_id))
   return {
     run_id: runId,
@@ -26,6 +30,7 @@ export function buildManifest(runId: string, executor: Manifest['executor'], inp
     shards: sorted.map(({ counters: _c, ...s }) => s),
     counters: sorted.reduce((acc, s) => addCounters(acc, s.counters), emptyCounters()),
     files: sorted.map((s) => ({ warc_path: s.warc_path, shard_id: s.shard_id, counters: s.counters })),
+    failed_inputs: failed,
   }
 }
 

@@ -8,10 +8,21 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { parseLocation } from './location.ts'
 import { describeS3Error, s3Client } from './s3.ts'
 
-export class NotFoundError extends Error {}
+/** An object that cannot be read at all, whatever the retries: missing, or a directory where a file should be. */
+export class UnreadableObjectError extends Error {}
+
+export class NotFoundError extends UnreadableObjectError {}
 
 function notFound(uri: string): NotFoundError {
   return new NotFoundError(`${uri}: no such file or object`)
+}
+
+/** A local file error as an error that names the file: missing, a directory, or what the OS said. */
+function localError(uri: string, err: unknown): Error {
+  if (isMissing(err)) return notFound(uri)
+  const e = err as NodeJS.ErrnoException
+  if (e.code === 'EISDIR') return new UnreadableObjectError(`${uri}: is a directory, not a file`)
+  return new Error(`${uri}: ${e.message ?? String(err)}`, { cause: err })
 }
 
 function isMissing(err: unknown): boolean {
@@ -49,8 +60,8 @@ class LocalFileStream implements ByteStream {
 
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
     if (this.closed) return 0
-    this.fh ??= await open(this.path, 'r').catch((err) => { throw isMissing(err) ? notFound(this.uri) : err })
-    const { bytesRead } = await this.fh.read(buf, offset, length, this.pos)
+    this.fh ??= await open(this.path, 'r').catch((err) => { throw localError(this.uri, err) })
+    const { bytesRead } = await this.fh.read(buf, offset, length, this.pos).catch((err) => { throw localError(this.uri, err) })
     this.pos += bytesRead
     if (bytesRead === 0) await this.close()
     return bytesRead
@@ -94,10 +105,10 @@ async function* readS3Stream(uri: string, loc: Extract<ReturnType<typeof parseLo
 export async function readRange(uri: string, offset: number, length: number): Promise<Buffer> {
   const loc = parseLocation(uri)
   if (loc.kind === 'file') {
-    const fh = await open(loc.path, 'r').catch((err) => { throw isMissing(err) ? notFound(uri) : err })
+    const fh = await open(loc.path, 'r').catch((err) => { throw localError(uri, err) })
     try {
       const buf = Buffer.alloc(length)
-      const { bytesRead } = await fh.read(buf, 0, length, offset)
+      const { bytesRead } = await fh.read(buf, 0, length, offset).catch((err) => { throw localError(uri, err) })
       return buf.subarray(0, bytesRead)
     } finally {
       await fh.close()
@@ -117,7 +128,7 @@ export async function readRange(uri: string, offset: number, length: number): Pr
 export async function readAll(uri: string): Promise<Buffer> {
   const loc = parseLocation(uri)
   if (loc.kind === 'file') {
-    return readFile(loc.path).catch((err) => { throw isMissing(err) ? notFound(uri) : err })
+    return readFile(loc.path).catch((err) => { throw localError(uri, err) })
   }
   const chunks: Uint8Array[] = []
   for await (const c of readStream(uri)) chunks.push(c)

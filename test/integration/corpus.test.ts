@@ -1,6 +1,6 @@
 // The vertical slice against the real services: WARCs on S3 -> Temporal -> Parquet shards on S3 ->
 // one Kafka event per shard -> the gRPC registry (fed by its Kafka consumer) holds each shard once.
-import { copyFile, mkdtemp, readFile } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -93,5 +93,22 @@ print(json.dumps(out))
     client.close()
     expect(listed.shards.map((s) => s.idempotency_key).sort()).toEqual(keys)
     for (const s of manifest.shards) expect(listed.shards.find((e) => e.idempotency_key === `${runId}/${s.shard_id}`)?.rows).toBe(s.rows)
+  })
+
+  it('lists a WARC that is not there in failed_inputs, without retries, and finishes the others', { timeout: 120_000 }, async () => {
+    const runId = `it-missing-${Date.now()}`
+    const missing = `s3://${bucket}/in/not-there.warc.gz`
+    const listing = join(await mkdtemp(join(tmpdir(), 'dsmath-listing-')), 'warc.paths')
+    await writeFile(listing, `${missing}\ns3://${bucket}/in/cc.warc.gz\n`)
+    const submit = await runCli(['corpus', 'submit', '--input', listing, '--out', `s3://${bucket}/out-missing`, '--model', modelPath, '--run-id', runId, '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
+    expect(submit.code, submit.stderr + worker.output()).toBe(1)
+    expect(submit.stderr).toMatch(/1 WARC files could not be read/)
+    expect(JSON.parse(submit.stdout)).toMatchObject({ shards: 1, failedInputs: 1 })
+    const manifest = JSON.parse((await readAll(`s3://${bucket}/out-missing/manifest.json`)).toString()) as Manifest
+    expect(manifest.shards.map((s) => basename(s.warc_path))).toEqual(['cc.warc.gz'])
+    expect(manifest.failed_inputs).toEqual([{ warc_path: missing, error: `${missing}: no such file or object` }])
+    // One attempt: the activity logs each start of a shard.
+    const starts = worker.output().split('\n').filter((l) => l.includes('shard started') && l.includes('not-there.warc.gz'))
+    expect(starts).toHaveLength(1)
   })
 })
