@@ -1,11 +1,12 @@
 import { loadModel } from '../fasttext/default-model.ts'
 import { badTotal } from '../pipeline/counters.ts'
+import { unknownLanguages } from '../extract/langid.ts'
 import { DEFAULT_LANGUAGES, type StageOptions } from '../pipeline/document.ts'
 import type { FilterOptions } from '../pipeline/filter-shard.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
 import { runLocal } from '../pipeline/run-local.ts'
 import type { Manifest } from '../shard/manifest.ts'
-import { intFlag, log, parse, required } from './args.ts'
+import { intFlag, log, parse, required, UsageError } from './args.ts'
 
 const RUN_USAGE = `
 dsmath corpus run --input <file|dir|glob|s3://bucket/prefix|warc.paths.gz> --out <dir|s3://bucket/prefix> [options]
@@ -46,12 +47,16 @@ export function filterOptions(values: Record<string, unknown>): FilterOptions {
   }
 }
 
-export function stageOptions(values: Record<string, unknown>): StageOptions {
+/** The stage options of the flags; --languages must name lid.176 codes ('all' keeps every language). */
+export async function stageOptions(values: Record<string, unknown>): Promise<StageOptions> {
   const langs = values.languages as string | undefined
-  return {
-    languages: langs === undefined ? DEFAULT_LANGUAGES : langs === 'all' ? [] : langs.split(',').map((s) => s.trim()).filter(Boolean),
-    prefilter: Boolean(values.prefilter),
+  const languages = langs === undefined ? DEFAULT_LANGUAGES : langs === 'all' ? [] : langs.split(',').map((s) => s.trim()).filter(Boolean)
+  if (langs !== undefined && langs !== 'all') {
+    if (languages.length === 0) throw new UsageError(`--languages '${langs}': give lid.176 codes such as en,zh, or 'all'`)
+    const unknown = await unknownLanguages(languages)
+    if (unknown.length) throw new UsageError(`--languages: ${unknown.map((c) => `'${c}'`).join(', ')} ${unknown.length === 1 ? 'is not a lid.176 code' : 'are not lid.176 codes'} (codes such as en, zh, de, fr; or 'all')`)
   }
+  return { languages, prefilter: Boolean(values.prefilter) }
 }
 
 export async function corpusRun(argv: string[]): Promise<number> {
@@ -63,7 +68,7 @@ export async function corpusRun(argv: string[]): Promise<number> {
   const { model, path: modelPath } = await loadModel(values.model as string | undefined, log)
   const t0 = Date.now()
   const runId = (values['run-id'] as string | undefined) ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: stageOptions(values), filters: filterOptions(values), log })
+  const { manifest, manifestPath } = await runLocal({ runId, input, warcs, out, model, modelPath, concurrency, stages: await stageOptions(values), filters: filterOptions(values), log })
   if (values.json) process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
   else printSummary(manifest, manifestPath, (Date.now() - t0) / 1000)
   if (manifest.failed_inputs.length === 0) return 0

@@ -1,6 +1,7 @@
 import { type BenchmarkStats, loadIndex } from '../decontam/benchmarks.ts'
 import { decontaminate, type DecontamStats } from '../decontam/decontam.ts'
-import { readDocs, writeDocs } from '../pipeline/docio.ts'
+import { writeDocs } from '../pipeline/docio.ts'
+import { readInputDocs } from './read-docs.ts'
 import { writeObject } from '../storage/store.ts'
 import { log, parse, required } from './args.ts'
 
@@ -33,7 +34,7 @@ export async function decontamCommand(argv: string[]): Promise<number> {
   const reportPath = required(values, 'report')
   const index = await loadIndex(typeof values.benchmarks === 'string' ? values.benchmarks : undefined,
     { stockPhrases: !values['keep-stock-phrases'] })
-  const docs = await readDocs(input)
+  const docs = await readInputDocs(input)
   const { kept, report, stats } = decontaminate(docs, index)
   await writeDocs(out, kept)
   await writeObject(reportPath, report.map((r) => JSON.stringify(r) + '\n').join(''))

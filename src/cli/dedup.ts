@@ -1,7 +1,8 @@
 import { dedupDocs, DEFAULT_THRESHOLD, type DedupStats } from '../dedup/dedup.ts'
 import { IndexStore } from '../dedup/index-store.ts'
 import { DEFAULT_PARAMS, type MinHashParams } from '../dedup/minhash.ts'
-import { readDocs, writeDocs } from '../pipeline/docio.ts'
+import { writeDocs } from '../pipeline/docio.ts'
+import { readInputDocs } from './read-docs.ts'
 import { writeObject } from '../storage/store.ts'
 import { intFlag, log, parse, required, UsageError } from './args.ts'
 
@@ -35,7 +36,7 @@ export async function dedupCommand(argv: string[]): Promise<number> {
   const out = required(values, 'out')
   const params = minHashFlags(values)
   const threshold = thresholdFlag(values)
-  const docs = await readDocs(input)
+  const docs = await readInputDocs(input)
   const store = typeof values.index === 'string' ? await IndexStore.open(values.index, params) : undefined
   try {
     const { kept, dropped, stats } = dedupDocs(docs, { params, threshold, store })

@@ -12,20 +12,27 @@ Reads one HTML page on stdin and prints its main text, math kept as LaTeX.
 export async function extractCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { url: { type: 'string' }, jsonl: { type: 'boolean' } }, USAGE)
   if (values.jsonl) {
-    let n = 0
+    let n = 0, skipped = 0
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       n++
       if (!line.trim()) continue
-      let rec: { id?: unknown; html?: unknown }
+      let rec: unknown
       try {
         rec = JSON.parse(line)
       } catch {
+        skipped++
         process.stderr.write(`dsmath extract: stdin line ${n} is not JSON; skipped\n`)
         continue
       }
-      const text = typeof rec.html === 'string' ? extractText(rec.html).text : ''
-      process.stdout.write(JSON.stringify({ id: rec.id, text }) + '\n')
+      if (typeof rec !== 'object' || rec === null || typeof (rec as { html?: unknown }).html !== 'string') {
+        skipped++
+        process.stderr.write(`dsmath extract: stdin line ${n} is not an object with an "html" string; skipped\n`)
+        continue
+      }
+      const { id, html } = rec as { id?: unknown; html: string }
+      process.stdout.write(JSON.stringify({ id, text: extractText(html).text }) + '\n')
     }
+    if (skipped) process.stderr.write(`dsmath extract: ${skipped} of ${n} lines skipped\n`)
     return 0
   }
   const chunks: Buffer[] = []

@@ -1,7 +1,8 @@
 import { FastTextModel } from '../fasttext/model.ts'
 import { classifierText } from '../fasttext/tokenize.ts'
 import { MATH_LABEL } from '../pipeline/document.ts'
-import { readDocs, writeDocs } from '../pipeline/docio.ts'
+import { writeDocs } from '../pipeline/docio.ts'
+import { readInputDocs } from './read-docs.ts'
 import { log, parse, required } from './args.ts'
 
 const USAGE = `
@@ -13,7 +14,7 @@ src/fasttext/tokenize.ts. JSON lines ({"id","text",...}) or Parquet in and out.
 export async function scoreCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, label: { type: 'string' } }, USAGE)
   const model = await FastTextModel.load(required(values, 'model'))
-  const docs = await readDocs(required(values, 'input'))
+  const docs = await readInputDocs(required(values, 'input'))
   const label = (values.label as string | undefined) ?? MATH_LABEL
   for (const d of docs) d.math_score = model.probability(classifierText(d.text), label)
   await writeDocs(required(values, 'out'), docs)

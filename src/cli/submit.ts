@@ -33,7 +33,7 @@ export async function corpusSubmit(argv: string[]): Promise<number> {
     const { workflowId, result } = await submitCorpusRun(client, {
       runId, input, base: values.base as string | undefined, out, modelUri,
       concurrency: intFlag(values, 'concurrency', 4, 1), chunkRows: intFlag(values, 'chunk-rows', 2000, 1),
-      heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1), stages: stageOptions(values), filters: filterOptions(values),
+      heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1), stages: await stageOptions(values), filters: filterOptions(values),
     }, Boolean(values.wait))
     if (!result) {
       process.stdout.write(values.json ? JSON.stringify({ workflowId, runId }) + '\n' : `submitted ${workflowId} (run ${runId})\n`)

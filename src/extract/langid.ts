@@ -13,6 +13,12 @@ export async function loadLanguageModel(): Promise<FastTextModel> {
   return lid
 }
 
+/** The codes among `codes` that lid.176 does not know (it spells them en, zh, de, ...). */
+export async function unknownLanguages(codes: readonly string[]): Promise<string[]> {
+  const known = new Set((await loadLanguageModel()).labels.map((l) => l.replace(/^__label__/, '')))
+  return codes.filter((c) => !known.has(c))
+}
+
 /** The most likely language of a text (ISO 639 code as lid.176 spells it: en, zh, de, ...) and its probability. */
 export function identifyLanguage(model: FastTextModel, text: string): Language {
   // lid.176 reads one line; it was trained on sentences, so newlines become spaces and a long text is cut.

@@ -1,6 +1,6 @@
 // Documents in and out of the stand-alone stages (dedup, decontam, score): JSON lines (optionally gzipped)
 // or Parquet shards with the schema of schemas/shard.columns.json. JSON lines keep every field they had.
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { constants, gunzipSync, gzipSync } from 'node:zlib'
 import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { readAll, writeObject } from '../storage/store.ts'
@@ -9,23 +9,56 @@ export type Doc = Record<string, unknown> & { id?: unknown; url?: string; text: 
 
 const isParquet = (path: string): boolean => /\.parquet$/i.test(path)
 
-export async function readDocs(path: string): Promise<Doc[]> {
+export interface ReadDocsOptions {
+  /** Called for each unreadable line (skipped) or a gzip stream cut short (its readable part kept); without
+   * it, the first such problem throws. Messages name the file and line. */
+  onBad?: (message: string) => void
+}
+
+export async function readDocs(path: string, opts: ReadDocsOptions = {}): Promise<Doc[]> {
   const raw = await readAll(path)
-  if (isParquet(path)) return decodeParquet(raw) as unknown as Doc[]
-  const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8')
+  if (isParquet(path)) {
+    try {
+      return decodeParquet(raw) as unknown as Doc[]
+    } catch (err) {
+      throw new Error(`${path}: not a readable Parquet file (${(err as Error).message})`)
+    }
+  }
+  const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipDocs(path, raw, opts) : raw).toString('utf8')
   const docs: Doc[] = []
+  const problem = (message: string): void => {
+    if (!opts.onBad) throw new Error(message)
+    opts.onBad(message)
+  }
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return
     let d: Doc
     try {
       d = JSON.parse(line)
     } catch {
-      throw new Error(`${path}: line ${i + 1} is not JSON`)
+      return problem(`${path}: line ${i + 1} is not JSON`)
     }
-    if (typeof d.text !== 'string') throw new Error(`${path}: line ${i + 1} has no "text" string`)
+    if (typeof d !== 'object' || d === null || typeof d.text !== 'string') return problem(`${path}: line ${i + 1} has no "text" string`)
     docs.push(d)
   })
   return docs
+}
+
+function gunzipDocs(path: string, raw: Buffer, opts: ReadDocsOptions): Buffer {
+  try {
+    return gunzipSync(raw)
+  } catch (err) {
+    const why = (err as Error).message
+    if (!opts.onBad) throw new Error(`${path}: not a readable gzip file (${why})`)
+    let salvaged: Buffer
+    try {
+      salvaged = gunzipSync(raw, { finishFlush: constants.Z_SYNC_FLUSH })
+    } catch {
+      throw new Error(`${path}: not a readable gzip file (${why})`)
+    }
+    opts.onBad(`${path}: the gzip stream is cut short or damaged (${why}); kept the ${salvaged.length} bytes before it`)
+    return salvaged
+  }
 }
 
 const ROW_DEFAULTS: ShardRow = {
