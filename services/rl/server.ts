@@ -20,7 +20,7 @@ import {
 } from '../../src/gen/dsmath/v1/training.ts'
 import { LossAggregation } from '../../src/gen/dsmath/v1/worker.ts'
 import { gradeResponse } from '../../src/grade/grade.ts'
-import { ormExamples, prmExamples, trainRewardModel, type RewardExample } from '../../src/rl/reward-model.ts'
+import { loadTrainedRewardModel, NotARewardModelError, ormExamples, prmExamples, trainRewardModel, type RewardExample } from '../../src/rl/reward-model.ts'
 import { newlineTest, RlWorker, sampleGroups, stepEnds, type Question } from '../../src/rl/rollout.ts'
 import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext, type RlStepMetrics } from '../../src/rl/trainer.ts'
 import { readProblems } from '../../src/train/eval.ts'
@@ -271,7 +271,7 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
             }, hooks)
             job.update({ metrics: { ...job.status.metrics, iterations: reports.length, replay_share: reports[reports.length - 1].replay_share } })
           } else {
-            if (reward !== 'rule') await w.initRewardModel({ checkpoint: cfg.reward_checkpoint, optimizer: { lr: 0 }, seed: 0 })
+            if (reward !== 'rule') await loadTrainedRewardModel(w, cfg.reward_checkpoint, { kind: reward, field: 'reward_checkpoint' })
             if (rl.klBeta > 0) await w.resetReference()
             await runRl(w, ctx, rl, hooks)
           }
@@ -393,7 +393,10 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
       if (!scorer) {
         scorer = (async () => {
           const ww = await openWorker(req.workers, opts.workerThreads ?? 0)
-          const { tokenizer, eosId } = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json'))
+          const { tokenizer, eosId } = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
+            if (!err.message.startsWith('tokenizer: cannot read')) throw err
+            throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
+          })
           return { ...ww, codec: tokenizer, eosId, isNewline: newlineTest(tokenizer) }
         })()
         scorers.set(key, scorer)
@@ -402,7 +405,9 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
       const s = await scorer
       // loaded for every request: a worker holds one reward model, and a job on the same worker may have
       // replaced it since the last Score
-      await s.w.initRewardModel({ checkpoint: req.reward_checkpoint, optimizer: { lr: 0 }, seed: 0 })
+      await loadTrainedRewardModel(s.w, req.reward_checkpoint, { field: 'reward_checkpoint' }).catch((err: unknown) => {
+        throw err instanceof NotARewardModelError ? new RpcError(grpc.status.FAILED_PRECONDITION, err.message) : err
+      })
       const seqs = req.items.map((it) => {
         const prompt = s.codec.encode(cotPrompt(it.question))
         const resp = [...s.codec.encode(it.response), s.eosId]

@@ -116,7 +116,7 @@ def init_reward_model(worker, req, pb):
     import grpc
     from .server import check_optim_config
     ocfg = check_optim_config(req.optimizer)
-    head_loaded, step = False, 0
+    head_loaded, step, client_state = False, 0, None
     if not req.checkpoint:
         policy = worker.require_model()
         backbone = copy.deepcopy(policy)
@@ -136,7 +136,7 @@ def init_reward_model(worker, req, pb):
             slot = _build(worker, backbone, ocfg, req.seed)
             missing, unexpected = slot.model.load_state_dict(tensors, strict=False)
             missing = [k for k in missing if not k.startswith('backbone.lm_head')]
-            head_loaded, step = True, int(state.get('step', 0))
+            head_loaded, step, client_state = True, int(state.get('step', 0)), state.get('client_state')
         else:
             missing, unexpected = backbone.load_state_dict(tensors, strict=False)
             missing = [k for k in missing if not (cfg.tie_embeddings and k in ('lm_head.weight', 'embed.weight'))]  # tied: stored once
@@ -145,7 +145,8 @@ def init_reward_model(worker, req, pb):
             raise _rpc_error(grpc.StatusCode.FAILED_PRECONDITION, f'checkpoint: weights do not match the config (missing {missing}, unexpected {unexpected})')
         slot.step = step
     worker.rm = slot
-    return pb.InitRewardModelResponse(num_params=slot.model.num_params(), head_loaded=head_loaded, step=step)
+    return pb.InitRewardModelResponse(num_params=slot.model.num_params(), head_loaded=head_loaded, step=step,
+                                      client_state_json='' if client_state is None else json.dumps(client_state))
 
 
 def _require(worker) -> RewardSlot:

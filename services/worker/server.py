@@ -530,6 +530,8 @@ class Worker:
         if not (d / 'state.json').is_file():
             raise RpcError(grpc.StatusCode.NOT_FOUND, f'path: no checkpoint at {req.path} (state.json missing)')
         state = json.loads((d / 'state.json').read_text())
+        if state.get('kind') == 'reward_model':
+            raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, f'path: {req.path} is a reward model, not a policy checkpoint')
         if state.get('format') != CHECKPOINT_FORMAT:
             raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, f'path: checkpoint format {state.get("format")} is not {CHECKPOINT_FORMAT}')
         self.build(Config(**state['model']), OptimConfig(**state['optimizer']), pb.Dtype.Value(state['dtype']), state['seed'])

@@ -15,7 +15,10 @@ export function parse(argv: string[], options: Options, usage: string): { values
     return { values: values as Record<string, string | boolean | undefined>, positionals }
   } catch (err) {
     if (err instanceof HelpShown) throw err
-    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see --help)`)
+    const [first] = (err as Error).message.split('\n')
+    // "argument is ambiguous": a value starting with a dash, such as a negative number
+    const hint = /argument is ambiguous/.test(first) ? ` Values starting with a dash go as --flag=VALUE.` : ''
+    throw new UsageError(`${first}${hint} (see --help)`)
   }
 }
 

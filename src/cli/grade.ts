@@ -1,11 +1,13 @@
+import { createReadStream, fstatSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { gradeResponse } from '../grade/grade.ts'
 import { log, parse, UsageError } from './args.ts'
 
 const USAGE = `
-dsmath grade --jsonl
+dsmath grade --jsonl [FILE]
 Rule-based grading of final answers, as DeepSeekMath's evaluation does it. Reads JSON lines
-{"id","response","reference"} on stdin and writes {"id","answer","correct"} lines on stdout, in order.
+{"id","response","reference"} from FILE (default stdin) and writes {"id","answer","correct"} lines on stdout, in order.
   answer     the response's final answer (last \\boxed{}/\\fbox{}, "#### n", "The answer is ...", else the
              last number), normalised (units, \\text{} wrappers, degrees, dollars, \\dfrac, \\left/\\right,
              thousands separators, x= prefixes); null when the response has none
@@ -21,11 +23,27 @@ const OPTIONS = { jsonl: { type: 'boolean' } } as const
 interface Pair { id: unknown; response: string; reference: string }
 
 export async function gradeCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, OPTIONS, USAGE)
+  const { values, positionals } = parse(argv, OPTIONS, USAGE)
   if (!values.jsonl) throw new UsageError('--jsonl is required (the only input format for now)')
+  if (positionals.length > 1) throw new UsageError(`one input file at most, got ${positionals.length}`)
+  const source = positionals[0] ?? 'stdin'
+  if (positionals[0] === undefined && fstatSync(0).isDirectory()) {
+    log('dsmath grade: cannot read stdin: it is a directory')
+    return 1
+  }
+  const input = positionals[0] === undefined ? process.stdin : createReadStream(positionals[0])
+  try {
+    return await gradeLines(input)
+  } catch (err) {
+    log(`dsmath grade: cannot read ${source}: ${(err as Error).message}`)
+    return 1
+  }
+}
+
+async function gradeLines(input: Readable): Promise<number> {
   const counts = { lines: 0, graded: 0, correct: 0, bad: 0 }
   let lineNumber = 0
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber++
     if (line.trim() === '') continue
     counts.lines++

@@ -87,6 +87,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE.trim() + '\n')
       return argv.length === 0 ? 2 : 0
     }
+    const group = Object.keys(COMMANDS).filter((k) => k.startsWith(`${argv[0]} `))
+    if (group.length && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+      const lines = USAGE.split('\n').filter((l) => l.startsWith(`  ${argv[0]} `))
+      process.stdout.write(`dsmath ${argv[0]} <${group.map((k) => k.split(' ')[1]).join('|')}> [options]   (each with --help)\n\n${lines.join('\n')}\n`)
+      return argv.length === 1 ? 2 : 0
+    }
     process.stderr.write(`dsmath: unknown command '${argv.slice(0, 2).join(' ')}' (see dsmath --help)\n`)
     return 2
   }

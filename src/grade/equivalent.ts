@@ -24,8 +24,12 @@ export function answersEqual(answer: string, reference: string): boolean {
 
 const PLAIN_NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?%?$/i
 
+const PLAIN_INTEGER = /^[-+]?\d+$/
+
 function sameNumber(a: string, b: string): boolean | undefined {
   if (!PLAIN_NUMBER.test(a) || !PLAIN_NUMBER.test(b)) return undefined
+  // Whole numbers exactly, however long: doubles would call 12345678901234567890 and ...891 equal.
+  if (PLAIN_INTEGER.test(a) && PLAIN_INTEGER.test(b)) return BigInt(a) === BigInt(b)
   const raw = (s: string): number => Number(s.replace('%', ''))
   const value = (s: string): number => (s.endsWith('%') ? raw(s) / 100 : raw(s))
   // "50%" and "50" name the same answer to a percentage question; "0.5" and "50%" are the same value.

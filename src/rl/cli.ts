@@ -8,11 +8,11 @@ import { GrpoServiceClient, JobState, LrSchedule_Kind, RewardKind as PbRewardKin
 import { LossAggregation } from '../gen/dsmath/v1/worker.ts'
 import { lineChartsSvg } from '../train/plot.ts'
 import { ProgressBar } from '../train/progress.ts'
-import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../train/sft.ts'
+import { checkpointTokenizer, cotPrompt, loadTokenizer } from '../train/sft.ts'
 import { maxValueFlag } from '../train/sft-cli.ts'
 import { spawnWorker, WorkerConn } from '../train/worker.ts'
 import {
-  ormExamples, prmExamples, rewardAccuracy, trainRewardModel, type RewardExample, type RewardKind,
+  loadTrainedRewardModel, ormExamples, prmExamples, rewardAccuracy, trainRewardModel, type RewardExample, type RewardKind,
 } from './reward-model.ts'
 import { newlineTest, RlWorker, sampleGroups, stepEnds } from './rollout.ts'
 import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext, type RlMethod, type RlStepMetrics, type RlSummary } from './trainer.ts'
@@ -39,11 +39,11 @@ async function withWorker<T>(values: Record<string, unknown>, fn: (w: RlWorker) 
   }
 }
 
-async function context(w: RlWorker, checkpoint: string, tokenizerPath?: string, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {
-  const path = tokenizerPath ?? checkpointTokenizerPath(checkpoint)
-  const { tokenizer, eosId } = await loadTokenizer(path)
+type CheckpointTokenizer = Awaited<ReturnType<typeof checkpointTokenizer>>
+
+async function context(w: RlWorker, checkpoint: string, tok: CheckpointTokenizer, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {
   const loaded = await w.loadCheckpoint(checkpoint, freshOptimizer)
-  return { codec: tokenizer, eosId, maxSeqLen: loaded.model?.max_seq_len ?? 0, isNewline: newlineTest(tokenizer), tokenizerPath: path }
+  return { codec: tok.tokenizer, eosId: tok.eosId, maxSeqLen: loaded.model?.max_seq_len ?? 0, isNewline: newlineTest(tok.tokenizer), tokenizerPath: tok.path }
 }
 
 /** Reward, KL, accuracy and response length per step (and held-out accuracy per evaluation) as one SVG. */
@@ -64,10 +64,10 @@ export function plotRl(s: Pick<RlSummary, 'history' | 'evals'>, title: string): 
 const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
         [--lr X] [--lr-schedule constant|cosine] [--warmup W] [--fresh-optimizer] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
-        [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N]${m === 'grpo' ? `
+        [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N] [--tokenizer FILE]${m === 'grpo' ? `
         [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
-        [--iterations I --rm-questions N --rm-samples K --rm-epochs E --replay 0.1 --prm-n N --prm-label hard|soft]` : ''}
+        [--iterations I --rm-questions N --rm-samples K --rm-epochs E --rm-lr X --replay 0.1 --prm-n N --prm-label hard|soft]` : ''}
 ${m === 'grpo' ? `Group Relative Policy Optimization (DeepSeekMath section 4): G outputs per question sampled from the
 policy, rewards from the rule grader (1/0), an outcome reward model (--reward orm) or a process reward model
 (--reward prm: process supervision), group-normalised advantages, the clipped objective with the k3 KL to
@@ -99,7 +99,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       'max-value': { type: 'string' }, 'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'fresh-optimizer': { type: 'boolean' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-    if (!values.local && !values.service) throw new UsageError(`dsmath train ${method}: give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
+    if (!values.local && !values.service) throw new UsageError(`give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
     const checkpoint = values.checkpoint as string | undefined
     if (!checkpoint) throw new UsageError('--checkpoint is required (an SFT checkpoint)')
     const reward = (values.reward as string | undefined) ?? 'rule'
@@ -124,14 +124,17 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
       limits: maxValueFlag(values),
     }
+    if (!(cfg.temperature > 0)) throw new UsageError(`--temperature must be > 0 (at 0 every output of a group is the same and there is nothing to learn), got ${cfg.temperature}`)
+    if (!(cfg.topP > 0 && cfg.topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got ${cfg.topP}`)
     if (values.service && cfg.limits?.maxValue !== undefined) throw new UsageError('--max-value: only with --local (the GrpoService config has no such field yet)')
     if (values.service) return rlRemote(method, values, cfg, iterations)
+    const tok = await checkpointTokenizer(checkpoint, values.tokenizer as string | undefined)
     const outDir = (values.out as string | undefined) ?? join('out', method, stamp())
     await mkdir(outDir, { recursive: true })
     const metricsPath = join(outDir, 'metrics.jsonl')
     await writeFile(metricsPath, '')
     return withWorker(values, async (w) => {
-      const ctx = await context(w, checkpoint, values.tokenizer as string | undefined, Boolean(values['fresh-optimizer']))
+      const ctx = await context(w, checkpoint, tok, Boolean(values['fresh-optimizer']))
       await copyFile(ctx.tokenizerPath, join(outDir, 'tokenizer.json'))
       const bar = new ProgressBar(cfg.steps * Math.max(1, iterations), method)
       let done = 0
@@ -155,7 +158,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
         summary = { ...reports[reports.length - 1].grpo, steps: history.length, samples: reports.reduce((a, r) => a + r.grpo.samples, 0), history, evals }
         iterationsOut = reports.map(({ grpo, ...r }) => ({ ...r, grpo_steps: grpo.steps, evals: grpo.evals }))
       } else {
-        if (learned) await w.initRewardModel({ checkpoint: String(values['reward-model']), optimizer: { lr: 0 }, seed: 0 })
+        if (learned) await loadTrainedRewardModel(w, String(values['reward-model']), { kind: reward, field: '--reward-model' })
         if (cfg.klBeta > 0) await w.resetReference()
         summary = await runRl(w, ctx, cfg, hooks)
       }
@@ -266,16 +269,17 @@ export function rewardTrain(kind: RewardKind): (argv: string[]) => Promise<numbe
       worker: { type: 'string' }, tokenizer: { type: 'string' }, 'max-value': { type: 'string' },
     }, REWARD_TRAIN_USAGE(kind))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-    if (!values.local) throw new UsageError(`dsmath reward train-${kind}: only --local is implemented here (or submit to the RewardService)`)
+    if (!values.local) throw new UsageError(`only --local is implemented here (or submit to the RewardService)`)
     const checkpoint = values.checkpoint as string | undefined
     if (!checkpoint) throw new UsageError('--checkpoint is required (a policy checkpoint, e.g. the SFT model)')
     const label = (values.label as string | undefined) ?? 'soft'
     if (label !== 'hard' && label !== 'soft') throw new UsageError(`--label must be hard or soft, got '${label}'`)
     const nq = intFlag(values, 'questions', 40, 2), k = intFlag(values, 'samples', 4, 1), seed = intFlag(values, 'seed', 1)
+    const tok = await checkpointTokenizer(checkpoint, values.tokenizer as string | undefined)
     const outDir = (values.out as string | undefined) ?? join('out', `reward-${kind}`, stamp())
     const t0 = performance.now()
     return withWorker(values, async (w) => {
-      const ctx = await context(w, checkpoint, values.tokenizer as string | undefined)
+      const ctx = await context(w, checkpoint, tok)
       const sampling = { codec: ctx.codec, eosId: ctx.eosId, maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), temperature: numFlag(values, 'temperature', 1), topP: 1, maxSeqLen: ctx.maxSeqLen }
       const limits = maxValueFlag(values)
       const qs = Array.from({ length: nq }, (_, i) => rlQuestion(2_000_000 + i, limits))
@@ -317,6 +321,7 @@ const SCORE_USAGE = `
 dsmath reward score --local --reward-model DIR --jsonl F [--kind orm|prm] [--tokenizer FILE] [--threads T] [--worker HOST:PORT]
 Scores responses with a reward model: lines {"id","question","response"} in, {"id","score","step_scores"} out
 (score: the reward model at the last token; step_scores: at the last token of each line of the response).
+--kind checks that DIR holds that kind of reward model.
 `
 
 export async function rewardScore(argv: string[]): Promise<number> {
@@ -325,7 +330,7 @@ export async function rewardScore(argv: string[]): Promise<number> {
     tokenizer: { type: 'string' }, threads: { type: 'string' }, worker: { type: 'string' },
   }, SCORE_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-  if (!values.local) throw new UsageError('dsmath reward score: only --local is implemented here (or the RewardService)')
+  if (!values.local) throw new UsageError('only --local is implemented here (or the RewardService)')
   const dir = values['reward-model'] as string | undefined
   if (!dir) throw new UsageError('--reward-model is required')
   if (!values.jsonl) throw new UsageError('--jsonl is required')
@@ -335,11 +340,14 @@ export async function rewardScore(argv: string[]): Promise<number> {
   const rows = lines.map((l, i) => {
     let o: Record<string, unknown>
     try { o = JSON.parse(l) as Record<string, unknown> } catch { throw new UsageError(`${String(values.jsonl)}:${i + 1}: not JSON`) }
+    if (typeof o !== 'object' || o === null) throw new UsageError(`${String(values.jsonl)}:${i + 1}: not a JSON object`)
     if (typeof o.question !== 'string' || typeof o.response !== 'string') throw new UsageError(`${String(values.jsonl)}:${i + 1}: needs "question" and "response" strings`)
     return { id: o.id === undefined ? String(i + 1) : String(o.id), question: o.question, response: o.response }
   })
+  const kind = values.kind as string | undefined
+  if (kind !== undefined && kind !== 'orm' && kind !== 'prm') throw new UsageError(`--kind must be orm or prm, got '${kind}'`)
   return withWorker(values, async (w) => {
-    await w.initRewardModel({ checkpoint: dir, optimizer: { lr: 0 }, seed: 0 })
+    await loadTrainedRewardModel(w, dir, { kind, field: '--reward-model' })
     for (const r of rows) {
       const prompt = tokenizer.encode(cotPrompt(r.question))
       const resp = [...tokenizer.encode(r.response), eosId]

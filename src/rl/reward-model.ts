@@ -150,3 +150,22 @@ export async function scoreRollouts(w: RlWorker, rollouts: readonly Rollout[], k
 }
 
 export type { Question }
+
+/** A checkpoint given as a reward model that is not one (or not of the kind asked for). */
+export class NotARewardModelError extends Error {}
+
+/**
+ * Loads a trained reward model into the worker for scoring. Refuses a policy checkpoint (its value head would
+ * be fresh, its scores noise) and, when `kind` is given, a reward model of the other kind. Errors start with
+ * `field` and the path.
+ */
+export async function loadTrainedRewardModel(w: RlWorker, dir: string, opts: { kind?: string; field: string }): Promise<void> {
+  const res = await w.initRewardModel({ checkpoint: dir, optimizer: { lr: 0 }, seed: 0 })
+  if (!res.head_loaded) throw new NotARewardModelError(`${opts.field} ${dir}: a policy checkpoint, not a trained reward model (dsmath reward train-orm|train-prm writes one)`)
+  const saved = res.client_state_json ? (JSON.parse(res.client_state_json) as { kind?: unknown }).kind : undefined
+  if (opts.kind !== undefined && typeof saved === 'string' && saved !== opts.kind) {
+    throw new NotARewardModelError(`${opts.field} ${dir}: ${article(saved)} ${saved.toUpperCase()}, not ${article(opts.kind)} ${opts.kind.toUpperCase()}`)
+  }
+}
+
+const article = (kind: string): string => (kind === 'orm' ? 'an' : 'a')

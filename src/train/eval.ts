@@ -13,15 +13,16 @@ export interface EvalProblem { id: string; question: string; answer: string }
 
 /** Problem file: JSON lines {"id","question","answer"} (id optional: the line number). */
 export async function readProblems(path: string): Promise<EvalProblem[]> {
-  const text = await readFile(path, 'utf8')
+  const text = await readFile(path, 'utf8').catch(() => { throw new Error(`cannot read ${path}`) })
   const out: EvalProblem[] = []
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return
     let o: Record<string, unknown>
     try { o = JSON.parse(line) as Record<string, unknown> } catch { throw new Error(`${path}:${i + 1}: not JSON`) }
-    if (typeof o.question !== 'string' || o.answer === undefined || o.answer === null) throw new Error(`${path}:${i + 1}: needs "question" (string) and "answer"`)
+    if (typeof o !== 'object' || o === null || typeof o.question !== 'string' || o.answer === undefined || o.answer === null) throw new Error(`${path}:${i + 1}: needs "question" (string) and "answer"`)
     out.push({ id: o.id === undefined ? String(i + 1) : String(o.id), question: o.question, answer: String(o.answer) })
   })
+  if (!out.length) throw new Error(`${path}: no problems`)
   return out
 }
 

@@ -9,7 +9,7 @@ import { ProgressBar } from './progress.ts'
 import * as grpc from '@grpc/grpc-js'
 import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
 import { generatedUri, type ArithmeticLimits } from './arithmetic.ts'
-import { checkpointTokenizerPath, GENERATED_SFT, loadTokenizer, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
+import { checkpointTokenizer, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
 import { spawnWorker, WorkerConn } from './worker.ts'
 
 const SFT_USAGE = `
@@ -105,7 +105,7 @@ export async function trainSft(argv: string[]): Promise<number> {
     service: { type: 'string' }, 'job-id': { type: 'string' }, 'max-value': { type: 'string' },
   }, SFT_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-  if (!values.local && !values.service) throw new UsageError('dsmath train sft: give --local or --service HOST:PORT')
+  if (!values.local && !values.service) throw new UsageError('give --local or --service HOST:PORT')
   const formats = ((values.format as string[] | undefined) ?? ['cot'])
   for (const f of formats) if (f !== 'cot' && f !== 'pot' && f !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${f}'`)
   const datasets: SftDatasetSpec[] = [
@@ -142,7 +142,7 @@ export async function trainSft(argv: string[]): Promise<number> {
       pretrain = { steps: s.steps, first_loss: s.first_loss, last_loss: s.last_loss, tokens_per_sec: Math.round(s.tokens_per_sec), checkpoint }
       log(`sft: pretrained ${s.steps} steps first (loss ${s.first_loss?.toFixed(3)} -> ${s.last_loss?.toFixed(3)}), checkpoint ${checkpoint}`)
     }
-    const tokenizer = (values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint)
+    const tokenizer = (await checkpointTokenizer(checkpoint, values.tokenizer as string | undefined)).path
     const bar = new ProgressBar(steps, 'sft')
     const stop = { requested: false }
     const onSignal = (): void => { stop.requested = true }
@@ -173,7 +173,7 @@ export async function trainEval(argv: string[]): Promise<number> {
     'max-value': { type: 'string' }, 'prompt-template': { type: 'string' },
   }, EVAL_USAGE)
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
-  if (!values.local) throw new UsageError('dsmath train eval: only --local is implemented')
+  if (!values.local) throw new UsageError('only --local is implemented')
   const checkpoint = values.checkpoint as string | undefined
   if (!checkpoint) throw new UsageError('--checkpoint is required')
   if (Boolean(values.data) === Boolean(values.generated)) throw new UsageError('give one of --data F.jsonl or --generated N')
@@ -186,7 +186,7 @@ export async function trainEval(argv: string[]): Promise<number> {
   if (format !== 'cot' && format !== 'pot' && format !== 'tool') throw new UsageError(`--format must be cot, pot or tool, got '${format}'`)
   const promptTemplate = (values['prompt-template'] as string | undefined)?.replace(/\\n/g, '\n')
   if (promptTemplate !== undefined && !promptTemplate.includes('{question}')) throw new UsageError('--prompt-template must contain {question}')
-  const { tokenizer, eosId } = await loadTokenizer((values.tokenizer as string | undefined) ?? checkpointTokenizerPath(checkpoint))
+  const { tokenizer, eosId } = await checkpointTokenizer(checkpoint, values.tokenizer as string | undefined)
   return withWorker(values, async (conn) => {
     const loaded = await conn.loadCheckpoint(checkpoint)
     const maxSeq = loaded.model?.max_seq_len ?? 0

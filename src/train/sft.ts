@@ -1,7 +1,8 @@
 // Supervised fine-tuning (stage 2 of DeepSeekMath) on chain-of-thought examples: the prompt is the problem
 // plus the paper's instruction, the response the worked solution. Examples are drawn at random and
 // concatenated into sequences up to the context length; the loss counts response tokens only (loss_mask).
-import { copyFile, mkdir, appendFile, writeFile, readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, appendFile, writeFile, readFile, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import type { GenerateRequest, GenerateResponse, TokenSequence, TrainStepResponse } from '../gen/dsmath/v1/worker.ts'
@@ -98,7 +99,7 @@ export async function readSftFile(path: string, maxExamples = 0): Promise<{ ques
     if (!line.trim()) continue
     let row: Record<string, unknown>
     try { row = JSON.parse(line) as Record<string, unknown> } catch { throw new Error(`${path}:${i + 1}: not JSON`) }
-    const ex = rowExample(row)
+    const ex = typeof row === 'object' && row !== null ? rowExample(row) : null
     if (!ex) throw new Error(`${path}:${i + 1}: needs {"question","response"}, GSM8K's {"question","answer"} or MATH's {"problem","solution"}`)
     out.push(ex)
     if (maxExamples > 0 && out.length >= maxExamples) break
@@ -219,6 +220,23 @@ export function generate(conn: WorkerConn, req: GenerateRequest): Promise<Genera
 /** The tokenizer.json of a checkpoint: the run directory's (two levels up from checkpoints/step-N). */
 export function checkpointTokenizerPath(checkpoint: string): string {
   return join(dirname(dirname(checkpoint.replace(/\/+$/, ''))), 'tokenizer.json')
+}
+
+/**
+ * The tokenizer of a checkpoint (or --tokenizer's). When the run directory has none, the error says whether
+ * `checkpoint` is a checkpoint at all, and points from a run directory to its checkpoints.
+ */
+export async function checkpointTokenizer(checkpoint: string, tokenizerFlag?: string): Promise<{ tokenizer: Tokenizer; eosId: number; path: string }> {
+  const path = tokenizerFlag ?? checkpointTokenizerPath(checkpoint)
+  if (!tokenizerFlag && !existsSync(path)) {
+    if (!existsSync(join(checkpoint, 'state.json'))) {
+      const steps = existsSync(join(checkpoint, 'checkpoints')) ? (await readdir(join(checkpoint, 'checkpoints'))).filter((d) => /^step-\d+$/.test(d)).sort() : []
+      const hint = steps.length ? `; a run directory: give one of its checkpoints, e.g. ${join(checkpoint, 'checkpoints', steps[steps.length - 1])}` : ''
+      throw new Error(`--checkpoint ${checkpoint}: not a checkpoint (no state.json)${hint}`)
+    }
+    throw new Error(`--checkpoint ${checkpoint}: no tokenizer.json in its run directory (${path}); give --tokenizer`)
+  }
+  return { ...(await loadTokenizer(path)), path }
 }
 
 export async function loadTokenizer(path: string): Promise<{ tokenizer: Tokenizer; eosId: number }> {

@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers.ts'
 
@@ -25,6 +28,19 @@ describe('dsmath grade --jsonl', () => {
     expect(r.stderr).toMatch(/line 2: not JSON/)
     expect(r.stderr).toMatch(/line 5: "response" must be a string/)
     expect(r.stderr).toMatch(/6 lines, 4 graded, 2 correct, 2 bad lines skipped/)
+  })
+
+  it('reads a file given after --jsonl, and says when it cannot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-grade-'))
+    const f = join(dir, 'pairs.jsonl')
+    await writeFile(f, JSON.stringify({ id: 1, response: '\\boxed{12345678901234567890}', reference: '12345678901234567891' }) + '\n')
+    const r = await runCli(['grade', '--jsonl', f])
+    expect(r.code).toBe(0)
+    expect(lines(r.stdout)).toEqual([{ id: 1, answer: '12345678901234567890', correct: false }])
+    const missing = await runCli(['grade', '--jsonl', join(dir, 'nope.jsonl')])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(new RegExp(`cannot read ${join(dir, 'nope.jsonl')}`))
+    expect((await runCli(['grade', '--jsonl', f, f])).code).toBe(2)
   })
 
   it('asks for --jsonl', async () => {

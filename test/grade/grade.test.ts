@@ -65,6 +65,7 @@ describe('equivalence', () => {
     ['\\text{(A)}', 'A'], ['\\text{Monday}', 'monday'], ['50\\%', '0.5'], ['50', '50\\%'], ['y=2x+3', 'y = 3 + 2x'],
     ['\\begin{pmatrix} 1 \\\\ -2 \\end{pmatrix}', '\\begin{pmatrix}1\\\\-2\\end{pmatrix}'], ['\\frac{1+\\sqrt5}{2}', '\\frac{\\sqrt{5}+1}{2}'],
     ['2+3i', '3i+2'], ['\\infty', '\\infty'], ['\\pi/2', '\\frac{\\pi}{2}'], ['e^{i\\pi}', '-1'],
+    ['12345678901234567890', '+12345678901234567890'], ['007', '7'],
   ])('%s == %s', (a, b) => {
     expect(equivalentAnswers(a, b)).toBe(true)
   })
@@ -73,6 +74,7 @@ describe('equivalence', () => {
     ['(1,2)', '(2,1)'], ['[1,3)', '[1,3]'], ['(1,3)', '[1,3]'], ['0.333', '\\frac{1}{3}'], ['\\frac{3}{4}', '0.76'], ['x^2+2x+1', '(x-1)^2'],
     ['2\\sqrt{2}', '\\sqrt{6}'], ['1,2', '1,2,3'], ['\\text{(A)}', '\\text{(B)}'], ['-5', '5'], ['15000', '1500'], ['2x+3', '2y+3'],
     ['\\begin{pmatrix}1\\\\2\\end{pmatrix}', '\\begin{pmatrix}2\\\\1\\end{pmatrix}'], ['(-\\infty,0)\\cup(0,\\infty)', '(-\\infty,\\infty)'],
+    ['12345678901234567890', '12345678901234567891'], ['-9007199254740993', '-9007199254740992'],
   ])('%s != %s', (a, b) => {
     expect(equivalentAnswers(a, b)).toBe(false)
   })

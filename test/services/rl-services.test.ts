@@ -1,7 +1,7 @@
 // RewardService and GrpoService over loopback gRPC with a spawned PyTorch worker and a tiny random policy:
 // rule rewards by hand, a reward-model job from JSONL then ORM scores from its checkpoint, a GRPO job streamed
 // to SUCCEEDED, INVALID_ARGUMENT naming the field, token auth, health.
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { copyFile, cp, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
@@ -37,7 +37,7 @@ function follow(client: Client, jobId: string, token?: string): Promise<JobStatu
 const refused = async (p: Promise<unknown>, code: grpc.status): Promise<string> => {
   const err = await p.then(() => null, (e: grpc.ServiceError) => e)
   expect(err, 'the call should have been refused').not.toBeNull()
-  expect(err!.code).toBe(code)
+  expect(err!.code, err!.details).toBe(code)
   return err!.details
 }
 
@@ -121,6 +121,14 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(orm.scores[0].score).toBeGreaterThan(0)
     expect(orm.scores[0].score).toBeLessThan(1)
     expect(orm.scores[0].step_scores).toEqual([])
+    // a policy checkpoint is not a reward model: its value head would be fresh
+    const scoreWith = (ckpt: string): Promise<unknown> => unary(rc, 'score', { kind: RewardKind.REWARD_KIND_OUTCOME, reward_checkpoint: ckpt, items, workers: { addresses: [worker.address], auth_token: '', step_deadline_ms: 0 } })
+    expect(await refused(scoreWith(init), grpc.status.FAILED_PRECONDITION)).toBe(`reward_checkpoint ${init}: no tokenizer.json (a reward model directory holds one)`)
+    const policyWithTokenizer = join(dir, 'policy-as-rm')
+    await cp(init, policyWithTokenizer, { recursive: true })
+    await copyFile(join(dir, 'tokenizer.json'), join(policyWithTokenizer, 'tokenizer.json'))
+    expect(await refused(scoreWith(policyWithTokenizer), grpc.status.FAILED_PRECONDITION))
+      .toBe(`reward_checkpoint ${policyWithTokenizer}: a policy checkpoint, not a trained reward model (dsmath reward train-orm|train-prm writes one)`)
     // a process job: one label per step
     const pdata = join(dir, 'prm.jsonl')
     await writeFile(pdata, [

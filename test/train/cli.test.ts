@@ -1,7 +1,7 @@
 // `dsmath train pretrain --local --steps 50 --json`: a tiny model trained on generated arithmetic text through
 // a PyTorch worker the CLI starts (and stops) itself; the loss falls, the checkpoint and the plot exist, and
 // the same command on the same --out resumes from the checkpoint instead of starting over.
-import { mkdtemp, readFile, readdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -42,6 +42,19 @@ describe('dsmath train pretrain --local', () => {
     expect(s2).toMatchObject({ steps: 53, resumed_from: s.checkpoint, tokens: 53 * 8 * 128 })
     expect(s2.last_loss).toBeLessThan(s.first_loss * 0.5)
   }, 150_000)
+
+  it('says what is wrong with a --checkpoint that is not one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-ckpt-'))
+    const missing = await runCli(['train', 'eval', '--local', '--checkpoint', join(dir, 'nope'), '--generated', '1'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr.trim()).toBe(`dsmath train eval: --checkpoint ${join(dir, 'nope')}: not a checkpoint (no state.json)`)
+    await mkdir(join(dir, 'run', 'checkpoints', 'step-000010'), { recursive: true })
+    await mkdir(join(dir, 'run', 'checkpoints', 'step-000020'))
+    const run = await runCli(['train', 'grpo', '--local', '--checkpoint', join(dir, 'run'), '--out', join(dir, 'grpo')])
+    expect(run.code).toBe(1)
+    expect(run.stderr.trim()).toBe(`dsmath train grpo: --checkpoint ${join(dir, 'run')}: not a checkpoint (no state.json); a run directory: give one of its checkpoints, e.g. ${join(dir, 'run', 'checkpoints', 'step-000020')}`)
+    expect(await readdir(dir)).toEqual(['run']) // nothing written for a run that cannot start
+  })
 
   it('refuses bad flags with exit status 2', async () => {
     const r = await runCli(['train', 'pretrain', '--local', '--steps', '0'])

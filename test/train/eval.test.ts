@@ -57,6 +57,10 @@ describe('problems', () => {
     expect(await readProblems(f)).toEqual([{ id: 'a', question: '1+1?', answer: '2' }, { id: '3', question: '2*3?', answer: '6' }])
     await writeFile(f, '{"id":"a","answer":"2"}\n')
     await expect(readProblems(f)).rejects.toThrow(/p\.jsonl:1: needs "question"/)
+    await writeFile(f, '{"question":"1+1?","answer":"2"}\nnull\n')
+    await expect(readProblems(f)).rejects.toThrow(/p\.jsonl:2: needs "question"/)
+    await writeFile(f, '\n')
+    await expect(readProblems(f)).rejects.toThrow(/p\.jsonl: no problems/)
   })
 
   it('generates held-out 2-3 step problems with integer answers, deterministically', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { arithmeticProblem } from '../../src/train/arithmetic.ts'
-import { generatedResponse, promptOf, rowExample, sftExampleSource, sftProblem } from '../../src/train/sft.ts'
+import { generatedResponse, promptOf, readSftFile, rowExample, sftExampleSource, sftProblem } from '../../src/train/sft.ts'
 
 describe('SFT data', () => {
   it('reads GSM8K, MATH and question/response rows', () => {
@@ -52,5 +52,11 @@ describe('SFT data', () => {
     expect(fromFile / n).toBeLessThan(0.28)
     expect(src(17)).toEqual(src(17))
     await expect(sftExampleSource([{ uri: join(dir, 'missing.jsonl'), format: 'cot', weight: 1, maxExamples: 0 }])).rejects.toThrow(/cannot read/)
+  })
+
+  it('names the line of a row that is not an example, null included', async () => {
+    const f = join(await mkdtemp(join(tmpdir(), 'dsmath-sft-data-')), 'rows.jsonl')
+    await writeFile(f, '{"question":"q","response":"r"}\nnull\n')
+    await expect(readSftFile(f)).rejects.toThrow(new RegExp(`^${f}:2: needs \\{"question","response"\\}`))
   })
 })

@@ -1,5 +1,6 @@
 """Reward models (services/worker/reward.py): the value head reads the policy's own hidden states, learns an
 outcome and a process labelling, survives a save/load, and bad requests name their field."""
+import json
 import grpc
 import pytest
 import torch
@@ -95,7 +96,7 @@ def test_save_and_reload_gives_the_same_scores_and_steps(tmp_path):
     next_loss = reward.reward_train_step(w, req, pb).loss
     w2 = Worker(torch.device('cpu'))
     res = reward.init_reward_model(w2, pb.InitRewardModelRequest(checkpoint=str(tmp_path / 'rm')), pb)
-    assert res.head_loaded and res.step == 3
+    assert res.head_loaded and res.step == 3 and json.loads(res.client_state_json) == {'kind': 'orm'}
     assert list(reward.reward_score(w2, probe, pb).sequences[0].scores) == pytest.approx(before, abs=1e-6)
     # the loss (computed before the update) depends on the weights only: it matches
     assert reward.reward_train_step(w2, req, pb).loss == pytest.approx(next_loss, abs=1e-5)
@@ -106,9 +107,19 @@ def test_starts_from_a_policy_checkpoint_with_a_fresh_head(tmp_path):
     w.save_checkpoint(pb.SaveCheckpointRequest(path=str(tmp_path / 'p')))
     w2 = Worker(torch.device('cpu'))
     res = reward.init_reward_model(w2, pb.InitRewardModelRequest(checkpoint=str(tmp_path / 'p'), seed=9), pb)
-    assert not res.head_loaded and res.step == 0
+    assert not res.head_loaded and res.step == 0 and res.client_state_json == ''
     assert torch.equal(w2.rm.model.backbone.embed.weight, w.model.embed.weight)
     assert float(w2.rm.model.head.bias.detach()) == 0.0
+
+
+def test_a_reward_model_is_not_loaded_as_a_policy(tmp_path):
+    w = worker()
+    reward.init_reward_model(w, pb.InitRewardModelRequest(seed=1, optimizer=pb.OptimizerConfig(lr=1e-3)), pb)
+    reward.save_reward_model(w, pb.SaveRewardModelRequest(path=str(tmp_path / 'rm'), client_state_json='{"kind": "prm"}'), pb)
+    with pytest.raises(RpcError) as e:
+        Worker(torch.device('cpu')).load_checkpoint(pb.LoadCheckpointRequest(path=str(tmp_path / 'rm')))
+    assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert str(e.value) == f'path: {tmp_path / "rm"} is a reward model, not a policy checkpoint'
 
 
 def test_bad_requests_name_the_field():

@@ -419,6 +419,11 @@ export interface InitRewardModelResponse {
   head_loaded: boolean;
   /** Reward-model optimizer steps taken so far (from a saved reward model; 0 otherwise). */
   step: number;
+  /**
+   * The saved reward model's client state as JSON (its "kind": orm or prm, what it was trained from); empty
+   * when the head is fresh.
+   */
+  client_state_json: string;
 }
 
 /** A sequence scored at some of its tokens. */
@@ -3587,7 +3592,7 @@ export const InitRewardModelRequest: MessageFns<InitRewardModelRequest> = {
 };
 
 function createBaseInitRewardModelResponse(): InitRewardModelResponse {
-  return { num_params: 0, head_loaded: false, step: 0 };
+  return { num_params: 0, head_loaded: false, step: 0, client_state_json: "" };
 }
 
 export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
@@ -3600,6 +3605,9 @@ export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
     }
     if (message.step !== 0) {
       writer.uint32(24).int64(message.step);
+    }
+    if (message.client_state_json !== "") {
+      writer.uint32(34).string(message.client_state_json);
     }
     return writer;
   },
@@ -3641,6 +3649,14 @@ export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
             message.step = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.client_state_json = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3666,6 +3682,11 @@ export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
         ? globalThis.Boolean(object.head_loaded)
         : false,
       step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      client_state_json: isSet(object.clientStateJson)
+        ? globalThis.String(object.clientStateJson)
+        : isSet(object.client_state_json)
+        ? globalThis.String(object.client_state_json)
+        : "",
     };
   },
 
@@ -3680,6 +3701,9 @@ export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
     if (message.step !== 0) {
       obj.step = Math.round(message.step);
     }
+    if (message.client_state_json !== "") {
+      obj.clientStateJson = message.client_state_json;
+    }
     return obj;
   },
 
@@ -3691,6 +3715,7 @@ export const InitRewardModelResponse: MessageFns<InitRewardModelResponse> = {
     message.num_params = object.num_params ?? 0;
     message.head_loaded = object.head_loaded ?? false;
     message.step = object.step ?? 0;
+    message.client_state_json = object.client_state_json ?? "";
     return message;
   },
 };

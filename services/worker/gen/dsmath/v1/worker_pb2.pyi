@@ -317,14 +317,16 @@ class InitRewardModelRequest(_message.Message):
     def __init__(self, checkpoint: _Optional[str] = ..., optimizer: _Optional[_Union[OptimizerConfig, _Mapping]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class InitRewardModelResponse(_message.Message):
-    __slots__ = ("num_params", "head_loaded", "step")
+    __slots__ = ("num_params", "head_loaded", "step", "client_state_json")
     NUM_PARAMS_FIELD_NUMBER: _ClassVar[int]
     HEAD_LOADED_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_STATE_JSON_FIELD_NUMBER: _ClassVar[int]
     num_params: int
     head_loaded: bool
     step: int
-    def __init__(self, num_params: _Optional[int] = ..., head_loaded: _Optional[bool] = ..., step: _Optional[int] = ...) -> None: ...
+    client_state_json: str
+    def __init__(self, num_params: _Optional[int] = ..., head_loaded: _Optional[bool] = ..., step: _Optional[int] = ..., client_state_json: _Optional[str] = ...) -> None: ...
 
 class ScoredSequence(_message.Message):
     __slots__ = ("tokens", "positions", "labels")
