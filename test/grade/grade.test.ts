@@ -75,6 +75,7 @@ describe('equivalence', () => {
     ['2\\sqrt{2}', '\\sqrt{6}'], ['1,2', '1,2,3'], ['\\text{(A)}', '\\text{(B)}'], ['-5', '5'], ['15000', '1500'], ['2x+3', '2y+3'],
     ['\\begin{pmatrix}1\\\\2\\end{pmatrix}', '\\begin{pmatrix}2\\\\1\\end{pmatrix}'], ['(-\\infty,0)\\cup(0,\\infty)', '(-\\infty,\\infty)'],
     ['12345678901234567890', '12345678901234567891'], ['-9007199254740993', '-9007199254740992'],
+    ['x^{999999999}', 'x^{999999999}+1'],
   ])('%s != %s', (a, b) => {
     expect(equivalentAnswers(a, b)).toBe(false)
   })
