@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file, save_model
 
+from .errors import RpcError, invalid, require_finite_update
 from .model import Config, Transformer
 
 REWARD_FORMAT = 1
@@ -68,12 +69,10 @@ class RewardSlot:
 
 
 def _invalid(field: str, why: str):
-    from .server import invalid
     return invalid(field, why)
 
 
 def _rpc_error(code, msg: str):
-    from .server import RpcError
     return RpcError(code, msg)
 
 
@@ -189,6 +188,7 @@ def reward_train_step(worker, req, pb):
     loss.backward()
     max_norm = slot.ocfg.grad_clip if slot.ocfg.grad_clip > 0 else float('inf')
     grad_norm = torch.nn.utils.clip_grad_norm_([p for g in slot.opt.param_groups for p in g['params']], max_norm)
+    require_finite_update(loss, grad_norm, slot.opt)
     slot.opt.step()
     slot.step += 1
     worker.sync()

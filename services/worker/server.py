@@ -39,22 +39,14 @@ from dsmath.v1 import worker_pb2 as pb  # noqa: E402
 from dsmath.v1 import worker_pb2_grpc as pb_grpc  # noqa: E402
 
 from . import metrics  # noqa: E402
+from .errors import RpcError, invalid, require_finite_update  # noqa: E402,F401 (RpcError and invalid are this module's API too)
 from . import reward  # noqa: E402
 from .model import Config, Transformer  # noqa: E402
 
 SERVICE_NAME = 'dsmath.v1.WorkerService'
 CHECKPOINT_FORMAT = 1
-
-
-class RpcError(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def invalid(field: str, why: str) -> RpcError:
-    """INVALID_ARGUMENT whose message starts with the field's path."""
-    return RpcError(grpc.StatusCode.INVALID_ARGUMENT, f'{field}: {why}')
+# Below this, logits / temperature overflow float32 and sampling has no distribution left.
+MIN_TEMPERATURE = 1e-3
 
 
 def pick_device() -> torch.device:
@@ -251,6 +243,7 @@ class Worker:
         loss.backward()
         max_norm = self.ocfg.grad_clip if self.ocfg.grad_clip > 0 else float('inf')
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        require_finite_update(loss, grad_norm, self.opt)
         self.opt.step()
         self.step += 1
         loss_v, norm_v = float(loss.detach()), float(grad_norm)
@@ -266,8 +259,8 @@ class Worker:
         prompts = check_sequences('prompts', req.prompts, cfg, 1, cfg.max_seq_len)
         if req.max_new_tokens <= 0:
             raise invalid('max_new_tokens', f'must be > 0 (got {req.max_new_tokens})')
-        if not math.isfinite(req.temperature) or req.temperature < 0:
-            raise invalid('temperature', f'must be >= 0 (got {req.temperature})')
+        if not math.isfinite(req.temperature) or req.temperature < 0 or 0 < req.temperature < MIN_TEMPERATURE:
+            raise invalid('temperature', f'must be 0 (greedy) or at least {MIN_TEMPERATURE} (got {req.temperature})')
         if not math.isfinite(req.top_p) or req.top_p < 0 or req.top_p > 1:
             raise invalid('top_p', f'must be in [0, 1] (got {req.top_p})')
         stops = set(check_tokens('stop_tokens', req.stop_tokens, cfg.vocab_size))
@@ -478,6 +471,7 @@ class Worker:
         loss.backward()
         max_norm = self.ocfg.grad_clip if self.ocfg.grad_clip > 0 else float('inf')
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        require_finite_update(loss, grad_norm, self.opt)
         self.opt.step()
         self.step += 1
         self.sync()
@@ -529,7 +523,10 @@ class Worker:
         d = Path(req.path)
         if not (d / 'state.json').is_file():
             raise RpcError(grpc.StatusCode.NOT_FOUND, f'path: no checkpoint at {req.path} (state.json missing)')
-        state = json.loads((d / 'state.json').read_text())
+        try:
+            state = json.loads((d / 'state.json').read_text())
+        except ValueError as e:
+            raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, f'path: {d / "state.json"} is not valid JSON ({e})') from None
         if state.get('kind') == 'reward_model':
             raise RpcError(grpc.StatusCode.FAILED_PRECONDITION, f'path: {req.path} is a reward model, not a policy checkpoint')
         if state.get('format') != CHECKPOINT_FORMAT:
@@ -577,6 +574,8 @@ class Servicer(pb_grpc.WorkerServiceServicer):
             return fn()
         except RpcError as e:
             context.abort(e.code, str(e))
+        except OSError as e:  # a checkpoint path that cannot be written or read
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, f'{e.filename or "path"}: {e.strerror or e}')
         except torch.cuda.OutOfMemoryError as e:
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, f'out of device memory: {e}')
 

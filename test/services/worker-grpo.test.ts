@@ -13,7 +13,7 @@ const V = 16, PROMPT = [1, 2, 3], G = 8, LEN = 6, TARGET = 5
 let spawned: SpawnedWorker
 let w: WorkerConn
 
-function call<Req, Res>(client: WorkerConn['client'], method: 'initModel' | 'generate' | 'logProbs' | 'policyStep' | 'resetReference', req: Req): Promise<Res> {
+function call<Req, Res>(client: WorkerConn['client'], method: 'initModel' | 'generate' | 'logProbs' | 'policyStep' | 'resetReference' | 'initRewardModel', req: Req): Promise<Res> {
   const fn = (client[method] as unknown as (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void).bind(client)
   return new Promise((resolve, reject) => fn(req, new grpc.Metadata(), { deadline: Date.now() + 60_000 }, (e, r) => (e ? reject(e) : resolve(r))))
 }
@@ -98,5 +98,11 @@ describe('GRPO on the worker', () => {
     }).then(() => null, (e: grpc.ServiceError) => e)
     expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT)
     expect(err?.details).toMatch(/^sequences\[0\]\.advantages: needs one value per completion token \(2\)/)
+  })
+
+  it('keeps the status of a reward-model refusal over the wire', async () => {
+    const err = await call(w.client, 'initRewardModel', { checkpoint: '/nonexistent', optimizer: { lr: 0 }, seed: 0 }).then(() => null, (e: grpc.ServiceError) => e)
+    expect(err?.code).toBe(grpc.status.NOT_FOUND)
+    expect(err?.details).toBe('checkpoint: no checkpoint at /nonexistent (state.json missing)')
   })
 })

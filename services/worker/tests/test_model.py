@@ -103,6 +103,19 @@ def test_loss_mask_limits_the_loss_to_masked_tokens():
         w.train_step(pb.TrainStepRequest(sequences=[pb.TokenSequence(tokens=toks, loss_mask=[1, 0, 0, 0, 0, 0])]))
 
 
+def test_a_policy_step_with_a_non_finite_loss_is_refused_and_leaves_the_weights(tmp_path):
+    w = Worker(torch.device('cpu'))
+    w.init_model(init_req())
+    before = {k: v.clone() for k, v in w.model.state_dict().items()}
+    seq = pb.PolicySequence(tokens=[1, 2, 3, 4], prompt_length=2, advantages=[-1.0, -1.0], old_logprobs=[-1e308, -1.0])
+    with pytest.raises(RpcError) as e:
+        w.policy_step(pb.PolicyStepRequest(sequences=[seq], clip_eps=0.2, kl_beta=0.0))
+    assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION and 'not finite: no update made' in str(e.value)
+    assert all(torch.equal(before[k], v) for k, v in w.model.state_dict().items())
+    r = w.train_step(pb.TrainStepRequest(sequences=[pb.TokenSequence(tokens=[1, 2, 3, 4])]))
+    assert r.loss == r.loss and r.step == 1  # finite, and the refused step was not counted
+
+
 def test_fresh_optimizer_loads_the_weights_and_zero_moments(tmp_path):
     w = Worker(torch.device('cpu'))
     w.init_model(init_req())
@@ -145,3 +158,22 @@ def test_checkpoint_round_trip_with_tied_embeddings(tmp_path):
     assert e.value.code == grpc.StatusCode.NOT_FOUND
     with pytest.raises(RpcError, match=r'^client_state_json: '):
         w2.save_checkpoint(pb.SaveCheckpointRequest(path=str(tmp_path / 'd'), client_state_json='{nope'))
+
+
+def test_sampling_temperature_is_greedy_or_large_enough_to_sample():
+    w = Worker(torch.device('cpu'))
+    w.init_model(init_req())
+    for t in (1e-300, -1.0):
+        with pytest.raises(RpcError, match=r'^temperature: must be 0 \(greedy\) or at least'):
+            w.generate(pb.GenerateRequest(prompts=[pb.TokenSequence(tokens=[1, 2])], max_new_tokens=2, temperature=t), None)
+
+
+def test_a_corrupt_checkpoint_state_is_named(tmp_path):
+    w = Worker(torch.device('cpu'))
+    w.init_model(init_req())
+    w.save_checkpoint(pb.SaveCheckpointRequest(path=str(tmp_path / 'c')))
+    (tmp_path / 'c' / 'state.json').write_text('{"format": 1, ')
+    with pytest.raises(RpcError) as e:
+        Worker(torch.device('cpu')).load_checkpoint(pb.LoadCheckpointRequest(path=str(tmp_path / 'c')))
+    assert e.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert str(e.value).startswith(f'path: {tmp_path / "c" / "state.json"} is not valid JSON')
