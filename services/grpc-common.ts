@@ -8,10 +8,18 @@ export class RpcError extends Error {
 
 type Handler = grpc.handleUnaryCall<unknown, unknown> | grpc.handleServerStreamingCall<unknown, unknown>
 
+/** The status a handler's error goes back with: its own (RpcError), a downstream call's (the worker refused the
+ * request: INVALID_ARGUMENT, NOT_FOUND, ...), else INTERNAL. */
+function statusOf(err: Error): grpc.status {
+  if (err instanceof RpcError) return err.code
+  const code = (err as Partial<grpc.ServiceError>).code
+  return typeof code === 'number' && code > grpc.status.OK && code <= grpc.status.UNAUTHENTICATED ? code : grpc.status.INTERNAL
+}
+
 export function unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve().then(() => fn(call.request)).then((res) => callback(null, res))
-      .catch((err: Error) => callback({ code: err instanceof RpcError ? err.code : grpc.status.INTERNAL, details: err.message } as grpc.ServiceError))
+      .catch((err: Error) => callback({ code: statusOf(err), details: err.message } as grpc.ServiceError))
   }
 }
 

@@ -1,6 +1,7 @@
 // ShardRegistryService over gRPC, with health checking and reflection; optionally fed by the
 // dsmath.shards consumer, which hands each event to the service through a loopback gRPC client.
 import { createHash } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
@@ -12,6 +13,7 @@ import {
   type ShardRegistryServiceServer,
 } from '../../src/gen/dsmath/v1/registry.ts'
 import { parquetRowCount } from '../../src/shard/parquet.ts'
+import { parseLocation } from '../../src/storage/location.ts'
 import { readAll } from '../../src/storage/store.ts'
 import { RegistryStore } from './store.ts'
 
@@ -56,6 +58,9 @@ export class Registry {
   private async registerNew(e: ShardEvent): Promise<RegisterShardResponse> {
     let bytes: Buffer
     try {
+      // A FIFO or device would block the read, and every later registration behind it.
+      const loc = parseLocation(e.path)
+      if (loc.kind === 'file' && !(await stat(loc.path)).isFile()) throw new Error(`${e.path} is not a regular file`)
       bytes = await readAll(e.path)
     } catch (err) {
       throw new RpcError(grpc.status.FAILED_PRECONDITION, `event.path: cannot read shard: ${(err as Error).message}`)
@@ -64,7 +69,7 @@ export class Registry {
     if (sha !== e.sha256) throw new RpcError(grpc.status.FAILED_PRECONDITION, `event.sha256: shard ${e.path} has sha256 ${sha}`)
     const entry: ShardEntry = {
       idempotency_key: e.idempotency_key, run_id: e.run_id, shard_id: e.shard_id, path: e.path,
-      rows: parquetRowCount(bytes), bytes: bytes.length, sha256: sha, registered_at: new Date().toISOString(),
+      rows: rowCountOf(e.path, bytes), bytes: bytes.length, sha256: sha, registered_at: new Date().toISOString(),
     }
     await this.store.add(entry)
     return { entry, created: true }
@@ -79,6 +84,14 @@ export class Registry {
 
   list(runId: string): ShardEntry[] {
     return this.store.list(runId)
+  }
+}
+
+function rowCountOf(path: string, bytes: Buffer): number {
+  try {
+    return parquetRowCount(bytes)
+  } catch (err) {
+    throw new RpcError(grpc.status.FAILED_PRECONDITION, `event.path: ${path} is not a Parquet shard (${(err as Error).message})`)
   }
 }
 

@@ -6,7 +6,7 @@
 // directory; unlike pretraining they are not resumed after a restart (an RL job is restarted from its
 // checkpoint by submitting it again).
 import { randomBytes } from 'node:crypto'
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { access, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
@@ -100,10 +100,31 @@ function checkCommon(c: GrpoJobConfig['common']): NonNullable<GrpoJobConfig['com
   return c
 }
 
+// Items graded in one Score call: grading runs on the service's event loop.
+const MAX_SCORE_ITEMS = 4096
+// Samples held in memory at once: a group size or batch past these would exhaust the service's heap.
+const MAX_GROUP_SIZE = 1024
+const MAX_SAMPLES_PER_STEP = 65_536
+
+/** The files a GRPO job needs, checked at submission rather than when the job starts. */
+async function checkGrpoFiles(cfg: GrpoJobConfig): Promise<void> {
+  const c = cfg.common!
+  const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false)
+  if (!(await exists(join(c.init_checkpoint, 'state.json')))) throw invalid('config.common.init_checkpoint', `no checkpoint at ${c.init_checkpoint} (state.json missing)`)
+  const tokenizer = c.tokenizer || checkpointTokenizerPath(c.init_checkpoint)
+  if (!(await exists(tokenizer))) throw invalid(c.tokenizer ? 'config.common.tokenizer' : 'config.common.init_checkpoint', `no tokenizer.json at ${tokenizer}`)
+  if (cfg.reward_checkpoint && !(await exists(join(cfg.reward_checkpoint, 'state.json')))) throw invalid('config.reward_checkpoint', `no reward model at ${cfg.reward_checkpoint} (state.json missing)`)
+}
+
 export function checkGrpoConfig(cfg: GrpoJobConfig | undefined): GrpoJobConfig {
   if (!cfg) throw invalid('config', 'required')
   checkCommon(cfg.common)
   if (cfg.group_size < 0 || cfg.group_size === 1) throw invalid('config.group_size', `must be >= 2 (a group needs more than one output; got ${cfg.group_size})`)
+  if (cfg.group_size > MAX_GROUP_SIZE) throw invalid('config.group_size', `must be <= ${MAX_GROUP_SIZE} (got ${cfg.group_size})`)
+  if ((cfg.common!.batch_size || 1) * (cfg.group_size || 8) > MAX_SAMPLES_PER_STEP) {
+    throw invalid('config.common.batch_size', `questions per step x group_size must be <= ${MAX_SAMPLES_PER_STEP} (got ${cfg.common!.batch_size} x ${cfg.group_size || 8})`)
+  }
+  if (![RewardKind.REWARD_KIND_UNSPECIFIED, RewardKind.REWARD_KIND_OUTCOME, RewardKind.REWARD_KIND_PROCESS].includes(cfg.reward_kind)) throw invalid('config.reward_kind', `unknown value ${cfg.reward_kind}`)
   if (!Number.isFinite(cfg.kl_coef) || cfg.kl_coef < 0) throw invalid('config.kl_coef', `must be >= 0 (got ${cfg.kl_coef})`)
   if (!Number.isFinite(cfg.clip_epsilon) || cfg.clip_epsilon < 0) throw invalid('config.clip_epsilon', `must be >= 0 (got ${cfg.clip_epsilon})`)
   if (!Number.isFinite(cfg.clip_epsilon_high) || cfg.clip_epsilon_high < 0) throw invalid('config.clip_epsilon_high', `must be >= 0 (got ${cfg.clip_epsilon_high})`)
@@ -233,6 +254,7 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
   return {
     submitJob: unary(async (req) => {
       const cfg = checkGrpoConfig(req.config)
+      await checkGrpoFiles(cfg)
       const c = cfg.common!
       const total = Number(c.total_steps) || 20
       const created = await jobs.create(req.job_id, total)
@@ -378,6 +400,7 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
     streamStatus: streamStatus(jobs),
     score: unary(async (req: RewardServiceScoreRequest) => {
       if (!req.items.length) throw invalid('items', 'at least one item is required')
+      if (req.items.length > MAX_SCORE_ITEMS) throw invalid('items', `at most ${MAX_SCORE_ITEMS} per call (got ${req.items.length})`)
       if (req.kind === RewardKind.REWARD_KIND_UNSPECIFIED) {
         return {
           scores: req.items.map((it, i): RewardScore => {
@@ -392,11 +415,12 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
       let scorer = scorers.get(key)
       if (!scorer) {
         scorer = (async () => {
-          const ww = await openWorker(req.workers, opts.workerThreads ?? 0)
+          // The tokenizer first: a bad reward_checkpoint must not leave a worker behind.
           const { tokenizer, eosId } = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
             if (!err.message.startsWith('tokenizer: cannot read')) throw err
             throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
           })
+          const ww = await openWorker(req.workers, opts.workerThreads ?? 0)
           return { ...ww, codec: tokenizer, eosId, isNewline: newlineTest(tokenizer) }
         })()
         scorers.set(key, scorer)
@@ -405,8 +429,11 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
       const s = await scorer
       // loaded for every request: a worker holds one reward model, and a job on the same worker may have
       // replaced it since the last Score
-      await loadTrainedRewardModel(s.w, req.reward_checkpoint, { field: 'reward_checkpoint' }).catch((err: unknown) => {
-        throw err instanceof NotARewardModelError ? new RpcError(grpc.status.FAILED_PRECONDITION, err.message) : err
+      await loadTrainedRewardModel(s.w, req.reward_checkpoint, { field: 'reward_checkpoint' }).catch(async (err: unknown) => {
+        if (!(err instanceof NotARewardModelError)) throw err
+        scorers.delete(key)
+        await s.close()
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, err.message)
       })
       const seqs = req.items.map((it) => {
         const prompt = s.codec.encode(cotPrompt(it.question))

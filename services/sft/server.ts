@@ -49,6 +49,8 @@ const FORMATS: Record<number, SftFormatName> = {
 }
 
 /** Checks a submitted config field by field (the first bad one is named) and fills the defaults. */
+const KNOWN_SCHEDULES = Object.values(LrSchedule_Kind).filter((k): k is LrSchedule_Kind => typeof k === 'number' && k !== LrSchedule_Kind.UNRECOGNIZED)
+
 export async function resolveSftJob(config: SftJobConfig | undefined, defaultOutDir: string): Promise<ResolvedSftJob> {
   if (!config) throw invalid('config', 'required')
   const c = config.common
@@ -63,7 +65,8 @@ export async function resolveSftJob(config: SftJobConfig | undefined, defaultOut
   const s = c.lr_schedule
   if (s && (!Number.isFinite(s.peak_lr) || s.peak_lr < 0)) throw invalid('config.common.lr_schedule.peak_lr', 'must be a finite number >= 0')
   if (s && Number(s.warmup_steps) < 0) throw invalid('config.common.lr_schedule.warmup_steps', 'must be >= 0')
-  if (s?.kind === LrSchedule_Kind.UNRECOGNIZED) throw invalid('config.common.lr_schedule.kind', 'unknown')
+  if (s && !KNOWN_SCHEDULES.includes(s.kind)) throw invalid('config.common.lr_schedule.kind', `unknown value ${s.kind}`)
+  if (c.checkpoint_dir.includes('://')) throw invalid('config.common.checkpoint_dir', 'must be a directory on this service\'s filesystem')
   if (c.workers?.addresses.some((a) => !/^[^\s:]+:\d+$/.test(a))) throw invalid('config.common.workers.addresses', 'each must be host:port')
   const tokenizer = c.tokenizer || checkpointTokenizerPath(c.init_checkpoint)
   if (!(await access(tokenizer).then(() => true, () => false))) throw invalid(c.tokenizer ? 'config.common.tokenizer' : 'config.common.init_checkpoint', `no tokenizer.json at ${tokenizer}`)

@@ -10,6 +10,7 @@ const RANDOM_POINTS = 4
 // Longer answers are compared as strings only: a CAS on pasted paragraphs is slow and never decides anything.
 const MAX_CAS_LENGTH = 300
 const HUGE_EXPONENT = /\^\s*\{?\s*\d{7,}/
+const HUGE_FACTORIAL = /\d{5,}\s*!/
 
 let engine: ComputeEngine | undefined
 const ce = (): ComputeEngine => (engine ??= new ComputeEngine())
@@ -135,9 +136,10 @@ function sameEquation(a: string, b: string): boolean | undefined {
 
 function sameExpression(a: string, b: string): boolean {
   if (a.length > MAX_CAS_LENGTH || b.length > MAX_CAS_LENGTH) return false
-  // The engine raises a float to an integer power in time that grows with the exponent (x^{999999999}: ten
-  // seconds, no deadline stops it), which would hold up a reward request; such answers are compared as text.
-  if (HUGE_EXPONENT.test(a) || HUGE_EXPONENT.test(b)) return false
+  // The engine raises a float to an integer power, and takes factorials, in time that grows with the number
+  // (x^{999999999}: ten seconds, 99999!: two; no deadline stops it), which would hold up a reward request;
+  // such answers are compared as text.
+  if ([a, b].some((s) => HUGE_EXPONENT.test(s) || HUGE_FACTORIAL.test(s))) return false
   try {
     const ea = ce().parse(unscientific(a)), eb = ce().parse(unscientific(b))
     if (!ea.isValid || !eb.isValid) return false

@@ -46,6 +46,13 @@ export function resolvePretrainJob(config: PretrainJobConfig | undefined, defaul
     need(isInt(m.max_seq_len, 0), `${P}.model.max_seq_len: must be >= 0`)
   }
   const opt = c.optimizer ?? { lr: 0 }
+  // The worker's own checks, made here too so that a bad optimizer is refused at submission, not when the job starts.
+  for (const f of ['beta1', 'beta2', 'weight_decay', 'grad_clip', 'eps'] as const) {
+    const v = opt[f]
+    if (v === undefined) continue
+    need(Number.isFinite(v) && v >= 0 && (f !== 'beta1' && f !== 'beta2' ? true : v < 1) && (f !== 'eps' || v > 0),
+      `${P}.optimizer.${f}: must be ${f.startsWith('beta') ? 'in [0, 1)' : f === 'eps' ? '> 0' : 'a finite number >= 0'} (got ${v})`)
+  }
   const ls = c.lr_schedule
   const peak = ls?.peak_lr || opt.lr
   need(peak > 0, `${P}.lr_schedule.peak_lr: must be > 0 (or set ${P}.optimizer.lr)`)
@@ -78,6 +85,10 @@ export function resolvePretrainJob(config: PretrainJobConfig | undefined, defaul
     return { name: s.name, weight: s.weight, uris: [...s.uris], textColumn: s.text_column || 'text', ...(s.shards_topic ? { shardsTopic: s.shards_topic } : {}) }
   })
   if (config.sources.length && !config.sources.some((s) => s.weight > 0)) errs.push('config.sources: at least one weight must be > 0')
+  // A source without data gives its weight to the others; with no source able to get any, the job would wait forever.
+  else if (config.sources.length && !config.sources.some((s) => s.weight > 0 && (s.uris.length > 0 || s.shards_topic))) {
+    errs.push('config.sources: no source with weight > 0 has uris or a shards_topic, so the job would never get data')
+  }
   const outDir = c.checkpoint_dir || defaultOutDir || ''
   if (!outDir) errs.push(`${P}.checkpoint_dir: required`)
   else if (/^[a-z0-9]+:\/\//i.test(outDir) && !outDir.startsWith('file://')) errs.push(`${P}.checkpoint_dir: must be a directory on the worker's filesystem (${outDir.split(':')[0]}:// is not supported)`)

@@ -201,7 +201,7 @@ function callWorker<Req, Res>(conn: WorkerConn, method: string, req: Req, deadli
   const client = conn.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>
   const fn = client[method]!.bind(conn.client)
   return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
-    if (e) reject(new Error(`worker ${conn.address} ${method}: ${e.details || e.message}`))
+    if (e) reject(Object.assign(new Error(`worker ${conn.address} ${method}: ${e.details || e.message}`), { code: e.code }))
     else resolve(r)
   }))
 }

@@ -130,6 +130,8 @@ describe('PretrainService over gRPC', () => {
     expect(await bad((c) => { c.sources = [] })).toMatch(/^config\.sources: /)
     expect(await bad((c) => { c.common!.lr_schedule!.decay_at = [0.9, 0.8]; c.common!.lr_schedule!.decay_factors = [0.3, 0.1] })).toMatch(/^config\.common\.lr_schedule\.decay_at\[1\]: /)
     expect(await bad((c) => { c.common!.workers!.addresses = ['nowhere'] })).toMatch(/^config\.common\.workers\.addresses\[0\]: /)
+    expect(await bad((c) => { c.common!.optimizer = { ...c.common!.optimizer!, beta1: 2 } })).toBe('config.common.optimizer.beta1: must be in [0, 1) (got 2)')
+    expect(await bad((c) => { c.sources[0] = { ...c.sources[0]!, uris: [] } })).toMatch(/^config\.sources: no source with weight > 0 has uris or a shards_topic/)
     expect(await refused(unary(client, 'submitJob', { config: config(), job_id: 'bad id!' }), grpc.status.INVALID_ARGUMENT)).toMatch(/^job_id: /)
     expect(await refused(unary(client, 'listCheckpoints', { job_id: 'nope' }), grpc.status.NOT_FOUND)).toMatch(/^job_id: /)
     expect(await refused(follow(client, 'nope'), grpc.status.NOT_FOUND)).toMatch(/^job_id: /)

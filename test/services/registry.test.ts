@@ -1,4 +1,5 @@
 // The shard registry over real gRPC on loopback: idempotent registration, validation, health, restart.
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -49,6 +50,26 @@ describe('ShardRegistryService', () => {
     expect((await call(client2.getShard.bind(client2), { idempotency_key: 'r1/s1' })).entry?.bytes).toBe(shard.bytes)
     client2.close()
     await restarted.close()
+  })
+
+  it('refuses a path that is not a Parquet shard or not a regular file, naming event.path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-registry-'))
+    const junk = join(dir, 'junk.parquet')
+    await writeFile(junk, 'not parquet')
+    const sha256 = createHash('sha256').update('not parquet').digest('hex')
+    const fifo = join(dir, 'pipe.parquet')
+    execFileSync('mkfifo', [fifo])
+    const server = await startRegistryServer({ statePath: join(dir, 'registry.jsonl') })
+    const client = registryClient(`127.0.0.1:${server.port}`)
+    const event = { idempotency_key: 'r1/junk', run_id: 'r1', shard_id: 'junk', path: junk, rows: 1, bytes: 11, sha256, warc_path: 'x', schema_version: 1, created_at: '', recall_iteration: 0, kind: 'shard' }
+    const notParquet = await call(client.registerShard.bind(client), { event }).catch((e) => e)
+    expect(notParquet.code, notParquet.details).toBe(grpc.status.FAILED_PRECONDITION)
+    expect(notParquet.details).toMatch(new RegExp(`^event\\.path: ${junk} is not a Parquet shard`))
+    const pipe = await call(client.registerShard.bind(client), { event: { ...event, idempotency_key: 'r1/pipe', shard_id: 'pipe', path: fifo } }).catch((e) => e)
+    expect(pipe.code).toBe(grpc.status.FAILED_PRECONDITION)
+    expect(pipe.details).toBe(`event.path: cannot read shard: ${fifo} is not a regular file`)
+    client.close()
+    await server.close()
   })
 
   it('answers health checks and requires the token when one is set', async () => {

@@ -121,6 +121,10 @@ describe('RewardService and GrpoService over gRPC', () => {
     expect(orm.scores[0].score).toBeGreaterThan(0)
     expect(orm.scores[0].score).toBeLessThan(1)
     expect(orm.scores[0].step_scores).toEqual([])
+    // the worker's refusal keeps its status (a response longer than the model's context)
+    const long = [{ question: 'Compute 2 + 3.', response: 'Step 1: 2 + 3 = 5.\n'.repeat(200), reference: '' }]
+    expect(await refused(unary(rc, 'score', { kind: RewardKind.REWARD_KIND_OUTCOME, reward_checkpoint: checkpoints[0].path, items: long, workers: { addresses: [worker.address], auth_token: '', step_deadline_ms: 0 } }), grpc.status.INVALID_ARGUMENT))
+      .toMatch(/rewardScore: sequences\[0\]\.tokens: /)
     // a policy checkpoint is not a reward model: its value head would be fresh
     const scoreWith = (ckpt: string): Promise<unknown> => unary(rc, 'score', { kind: RewardKind.REWARD_KIND_OUTCOME, reward_checkpoint: ckpt, items, workers: { addresses: [worker.address], auth_token: '', step_deadline_ms: 0 } })
     expect(await refused(scoreWith(init), grpc.status.FAILED_PRECONDITION)).toBe(`reward_checkpoint ${init}: no tokenizer.json (a reward model directory holds one)`)
@@ -150,7 +154,9 @@ describe('RewardService and GrpoService over gRPC', () => {
     const bad: [Partial<GrpoJobConfig>, RegExp][] = [
       [{ group_size: 1 }, /^config\.group_size: /], [{ top_p: 2 }, /^config\.top_p: /], [{ method: 'ppo' }, /^config\.method: /],
       [{ reward_kind: RewardKind.REWARD_KIND_OUTCOME }, /^config\.reward_checkpoint: /], [{ common: common({ init_checkpoint: '' }) }, /^config\.common\.init_checkpoint: /],
-      [{ replay_share: 1 }, /^config\.replay_share: /],
+      [{ replay_share: 1 }, /^config\.replay_share: /], [{ reward_kind: 7 as RewardKind }, /^config\.reward_kind: unknown value 7/],
+      [{ group_size: 2_147_483_647 }, /^config\.group_size: must be <= 1024/],
+      [{ common: common({ init_checkpoint: join(dir, 'nope') }) }, /^config\.common\.init_checkpoint: no checkpoint at /],
       [{ common: common({ lr_schedule: schedule({ kind: LrSchedule_Kind.KIND_MULTI_STEP }) }) }, /^config\.common\.lr_schedule\.kind: /],
       [{ common: common({ lr_schedule: schedule({ min_lr_ratio: 2 }) }) }, /^config\.common\.lr_schedule\.min_lr_ratio: /],
     ]

@@ -152,6 +152,8 @@ describe('SftService over gRPC', () => {
     expect(await bad((c) => { c.common!.batch_size = -1 })).toMatch(/^config\.common\.batch_size: must be > 0/)
     expect(await bad((c) => { c.common!.seq_len = 4 })).toMatch(/^config\.common\.seq_len:/)
     expect(await bad((c) => { c.common!.lr_schedule!.peak_lr = -1 })).toMatch(/^config\.common\.lr_schedule\.peak_lr:/)
+    expect(await bad((c) => { c.common!.lr_schedule!.kind = 7 as LrSchedule_Kind })).toBe('config.common.lr_schedule.kind: unknown value 7')
+    expect(await bad((c) => { c.common!.checkpoint_dir = 's3://bucket/x' })).toMatch(/^config\.common\.checkpoint_dir: must be a directory/)
     expect(await bad((c) => { c.datasets[0]!.uri = '' })).toMatch(/^config\.datasets\[0\]\.uri: required/)
     expect(await bad((c) => { c.datasets.push({ uri: join(dir, 'missing.jsonl'), format: 1, weight: 1, max_examples: 0 }) })).toMatch(/^config\.datasets\[1\]\.uri: cannot read/)
     expect(await bad((c) => { c.datasets[0]!.weight = -2 })).toMatch(/^config\.datasets\[0\]\.weight:/)
