@@ -7,6 +7,7 @@
 import {
   ApplicationFailure, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow'
+import { ruleInDomain } from '../src/recall/rule-domain.ts'
 import type * as activities from './recall-activities.ts'
 import type {
   PendingReview, RecallCarry, RecallPhase, RecallRunInput, RecallRunResult, RecallStatus, ReviewSubmission,
@@ -129,10 +130,7 @@ export function validateReview(runId: string, pending: PendingReview | null, s: 
   for (const d of s.domains) {
     if (!underReview.has(d.domain)) throw new Error(`domain '${d.domain}' is not under review in iteration ${pending.iteration} (under review: ${[...underReview].join(', ')})`)
     for (const path of d.mathPaths) {
-      const slash = path.indexOf('/')
-      const host = slash < 0 ? '' : path.slice(0, slash).toLowerCase()
-      const inDomain = host === d.domain || host.endsWith(`.${d.domain}`) || (host.startsWith('*.') && (host.slice(2) === d.domain || host.endsWith(`.${d.domain}`)))
-      if (!inDomain) throw new Error(`path '${path}' is not a host/path prefix under domain '${d.domain}'`)
+      if (!ruleInDomain(path, d.domain)) throw new Error(`path '${path}' is not a host/path prefix under domain '${d.domain}'`)
     }
   }
   const missing = [...underReview].filter((d) => !s.domains.some((x) => x.domain === d))

@@ -2,6 +2,7 @@
 // e.g. `*.example.edu/math/`. The YAML file has one list, `math:`.
 import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
+import { ruleInDomain } from './rule-domain.ts'
 
 export interface ReviewRules { math: string[] }
 
@@ -44,7 +45,8 @@ export function isMathUrl(rules: string[], url: string): boolean {
   return rules.some((r) => ruleMatches(r, url))
 }
 
-/** The rules that concern the domains under review: those matching one of their sampled URLs. */
-export function rulesForDomains(rules: string[], domains: { sample_urls: string[] }[]): string[] {
-  return rules.filter((r) => domains.some((d) => d.sample_urls.some((u) => ruleMatches(r, u))))
+/** The rules that concern the domains under review: those under one of them (whether or not a URL of the
+ * domain's sample matches: the sample is at most 50 pages, and a math path may hold few of the domain's pages). */
+export function rulesForDomains(rules: string[], domains: { domain: string }[]): string[] {
+  return rules.filter((r) => domains.some((d) => ruleInDomain(r, d.domain)))
 }

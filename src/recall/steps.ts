@@ -195,13 +195,26 @@ export async function collectStep(out: string, k: number, warcs: string[], param
     pages_scored: scored.length,
     pages_collected: collection.length,
     tokens_collected: collection.reduce((n, p) => n + p.tokens, 0),
-    overlap_with_previous: previous ? [...urls].filter((u) => previous.has(u)).length / Math.max(1, urls.size) : null,
+    overlap_with_previous: previous ? collectionOverlap(urls, previous) : null,
     score_histogram: histogram(scored.map((p) => p.math_score)),
     domains_to_review: stats.filter((d) => d.share > params.domainShare && !reviewed.has(d.domain)),
     top_domains: [...stats].sort((a, b) => b.collected - a.collected || a.domain.localeCompare(b.domain)).slice(0, 10)
       .map(({ domain, collected, pages }) => ({ domain, collected, pages })),
     ...(labels ? quality(urls, labels) : {}),
   }
+}
+
+/**
+ * How much of the larger of two successive collections the other one shares: while the collection grows, the
+ * share of this iteration's pages already collected last time (the paper's measure); a collection that shrank
+ * is measured against the previous one, so a collapse (100 pages to 1) is no overlap. Two empty ones: 1.
+ */
+export function collectionOverlap(current: ReadonlySet<string>, previous: ReadonlySet<string>): number {
+  const larger = Math.max(current.size, previous.size)
+  if (larger === 0) return 1
+  let shared = 0
+  for (const u of current) if (previous.has(u)) shared++
+  return shared / larger
 }
 
 export async function collectedUrls(out: string, k: number): Promise<Set<string>> {
