@@ -52,7 +52,7 @@ export async function registryServe(argv: string[]): Promise<number> {
           run_id: event.run_id, shard_id: event.shard_id, idempotency_key: event.idempotency_key,
         })
       }
-    }, (err) => logger.warn(`event handling failed, will retry: ${err.message}`, { group }))
+    }, (err) => logger.warn(err.message, { group }))
     logger.info(`consuming dsmath.shards as group ${group}`, { group })
   }
   await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka'
 import { ShardEvent } from '../gen/dsmath/v1/events.ts'
+import { SHARD_SCHEMA_VERSION } from '../shard/schema.ts'
 import { readAll, writeObject, NotFoundError } from '../storage/store.ts'
 import { consumerReconnects, eventErrors, eventsConsumed } from '../obs/metrics.ts'
 import { trackLag } from './lag.ts'
@@ -37,9 +38,23 @@ export function encodeEvent(e: ShardEvent): string {
   return JSON.stringify(ShardEvent.toJSON(e))
 }
 
+/**
+ * A message of the topic as a ShardEvent, or an error saying what is wrong with it. fromJSON alone turns any
+ * value into a number (`"rows":"abc"` is NaN), and such an event would then fail downstream on every retry
+ * and hold its partition.
+ */
 export function decodeEvent(value: string): ShardEvent {
-  return ShardEvent.fromJSON(JSON.parse(value))
+  const raw: unknown = JSON.parse(value)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not a JSON object')
+  const e = ShardEvent.fromJSON(raw)
+  for (const f of ['idempotency_key', 'run_id', 'shard_id', 'path', 'sha256'] as const) if (!e[f]) throw new Error(`${f}: required`)
+  for (const f of ['rows', 'bytes'] as const) if (!Number.isSafeInteger(e[f]) || e[f] < 0) throw new Error(`${f}: must be a whole number >= 0`)
+  if (!Number.isInteger(e.recall_iteration) || e.recall_iteration < 0 || e.recall_iteration > INT32_MAX) throw new Error('recall_iteration: must be a whole number >= 0')
+  if (e.schema_version !== SHARD_SCHEMA_VERSION) throw new Error(`schema_version: ${e.schema_version} is not ${SHARD_SCHEMA_VERSION}, the version this reader knows`)
+  return e
 }
+
+const INT32_MAX = 2 ** 31 - 1
 
 interface Marker {
   state: 'sending' | 'done'
@@ -201,7 +216,7 @@ export async function consumeShardEvents(groupId: string, handle: (e: ShardEvent
         } catch (err) {
           if (closed) return
           eventErrors.inc({ group: groupId })
-          onError?.(err as Error)
+          onError?.(new Error(`handling ${event.idempotency_key} failed, will retry in 1 s: ${(err as Error).message}`, { cause: err }))
           await new Promise((r) => setTimeout(r, 1000))
         }
       }
