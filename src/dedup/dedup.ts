@@ -6,7 +6,7 @@
 // the one kept. A near-duplicate is an LSH candidate whose estimated Jaccard reaches the threshold.
 // A document whose own id (not a position) was committed to the index by an earlier run is that run's copy
 // re-processed: it is kept and not added again, so re-running a shard gives the same output.
-import { docId, type Doc } from '../pipeline/docio.ts'
+import { docId, ownId, type Doc } from '../pipeline/docio.ts'
 import { DocIndex, sha1, textSha1, type IndexEntry, type IndexStore } from './index-store.ts'
 import { DEFAULT_PARAMS, signature, type MinHashParams } from './minhash.ts'
 import { normalizeUrl } from './url.ts'
@@ -64,8 +64,9 @@ export function dedupDocs(docs: Doc[], opts: DedupOptions = {}): DedupResult {
   for (const i of keepOrder(docs)) {
     const doc = docs[i]
     const id = docId(doc, i)
-    const own = hasOwnId(doc) ? index.entryOfId(id) : undefined
-    if (own !== undefined && own < batchStart) {
+    // Indexed by an earlier run under its own id, with the same text: a re-run of that input keeps it again.
+    const own = ownId(doc) !== undefined ? index.entryOfId(id) : undefined
+    if (own !== undefined && own < batchStart && index.entryOfText(textSha1(doc.text)) === own) {
       keep[i] = true
       alreadyIndexed++
       continue
@@ -113,11 +114,6 @@ function checkParams(used: MinHashParams, requested: Partial<MinHashParams>): vo
       throw new Error(`the index uses ${k} ${used[k]}, not ${requested[k]}`)
     }
   }
-}
-
-/** Whether docId() names the document itself rather than its position in the batch. */
-function hasOwnId(d: Doc): boolean {
-  return (d.id ?? d.warc_record_id ?? d.url) !== undefined
 }
 
 function urlSha1(d: Doc): string | null {

@@ -51,6 +51,10 @@ function normalizedPath(path: string): string {
   const p = path
     .replace(/;jsessionid=[^/]*/gi, '')
     .replace(/\/{2,}/g, '/')
-    .replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase())
+    // RFC 3986 6.2.2: escapes in upper case, and unreserved characters (/%7E/ is ~) decoded
+    .replace(/%[0-9a-f]{2}/gi, (escape) => {
+      const c = String.fromCharCode(parseInt(escape.slice(1), 16))
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : escape.toUpperCase()
+    })
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p
 }

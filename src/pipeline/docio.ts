@@ -81,7 +81,14 @@ export async function writeDocs(path: string, docs: Doc[]): Promise<void> {
   await writeObject(path, /\.gz$/i.test(path) ? gzipSync(body) : body)
 }
 
-/** A document's stable id: its `id` field, else its record id, else its URL, else its position. */
+/** A document's stable id: its `id` field, else its record id, else its URL (the first that is not empty), else
+ * its position. */
 export function docId(d: Doc, index: number): string {
-  return String(d.id ?? d.warc_record_id ?? d.url ?? index)
+  return String(ownId(d) ?? index)
+}
+
+/** The id a document carries itself, if any: `id`, record id or URL, empty strings not counted (Parquet written
+ * from documents without ids holds warc_record_id ""). */
+export function ownId(d: Doc): unknown {
+  return [d.id, d.warc_record_id, d.url].find((v) => v !== undefined && v !== null && v !== '')
 }

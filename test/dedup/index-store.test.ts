@@ -56,6 +56,22 @@ describe('persistent index', () => {
     expect((await readFile(join(dir, 'entries.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(2)
   })
 
+  it('does not take an empty id, or an id whose indexed text differs, for the same document', async () => {
+    await run([{ warc_record_id: '', text: first }, { warc_record_id: '', text: second }])
+    const emptyIds = await run([{ warc_record_id: '', text: first }, { warc_record_id: '', text: second }])
+    expect(emptyIds.stats.already_indexed).toBe(0)
+    expect(emptyIds.kept).toEqual([])
+  })
+
+  it('keeps one of two crawls of a URL (the URL their only id) on every run of the same input', async () => {
+    const crawls: Doc[] = [{ url: 'https://example.org/p', text: first }, { url: 'https://example.org/p', text: third }]
+    const once = await run(crawls)
+    expect(once.kept.map((d) => d.text)).toEqual([first])
+    const twice = await run(crawls)
+    expect(twice.kept).toEqual(once.kept)
+    expect(twice.dropped).toEqual(once.dropped)
+  })
+
   it('does not treat positional ids as the same document across runs', async () => {
     await run([{ text: first }])
     expect((await run([{ text: first }])).dropped).toEqual([{ id: '0', reason: 'exact', duplicate_of: '0' }])

@@ -18,7 +18,7 @@ describe('normalizeUrl', () => {
     ['https://example.com//a///b//', 'https://example.com/a/b'],
     ['https://bücher.example/Straße', 'https://xn--bcher-kva.example/Stra%C3%9Fe'],
     ['https://example.com./a', 'https://example.com/a'],
-    ['https://example.com/%7ea', 'https://example.com/%7Ea'],
+    ['https://example.com/%7ea', 'https://example.com/~a'], ['https://example.com/%7Euser/%2fx', 'https://example.com/~user/%2Fx'],
     ['https://example.com/a;jsessionid=0A1B?x=1', 'https://example.com/a?x=1'],
     ['  https://example.com/a  ', 'https://example.com/a'],
   ])('%s -> %s', (input, expected) => {
