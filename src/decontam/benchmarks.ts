@@ -70,6 +70,8 @@ export interface BenchmarkStats {
   stock_distinct: number
   /** Texts all of whose mostly-word 10-grams are stock phrasing, which therefore keep them. */
   stock_kept_texts: number
+  /** Texts of 10+ tokens with no mostly-word 10-gram, which therefore keep their formula 10-grams. */
+  formula_kept_texts: number
   short_texts: number
   formula_short_texts: number
   /** Texts under 3 tokens. */
@@ -152,29 +154,31 @@ export function buildIndex(items: BenchmarkItem[], files = 0, opts: IndexOptions
   const encoded: EncodedText[] = []
   let ignored = 0
   items.forEach((item, i) => {
-    for (const text of item.texts) {
+    item.texts.forEach((text, j) => {
       const { tokens, words } = tokenizeWithWords(text)
       if (tokens.length < MIN_SHORT) ignored++
-      else encoded.push({ item: i, ids: vocab.encode(tokens), words })
-    }
+      else encoded.push({ item: i, ids: vocab.encode(tokens), words, question: j === 0 })
+    })
   })
   if (vocab.size >= 0x4000000) throw new Error(`benchmark vocabulary of ${vocab.size} tokens is too large for prefixKey`)
   const { tokens, words, textStart, textItem } = concatenate(encoded)
   const kgramItems = opts.stockPhrases === false ? undefined : kgramItemCounts(tokens, textStart, textItem, STOCK_K)
-  const { grams, formula: formulaGrams, stock } = indexGrams(tokens, words, textStart, kgramItems)
-  const { byPrefix, count: shortCount, formula: formulaShort } = indexShortTexts(tokens, words, textStart)
+  const isQuestion = Uint8Array.from(encoded, (t) => Number(t.question))
+  const { grams, formula: formulaGrams, formulaKeptTexts, stock } = indexGrams(tokens, words, textStart, isQuestion, kgramItems)
+  const { byPrefix, count: shortCount, formula: formulaShort } = indexShortTexts(tokens, words, textStart, isQuestion)
   return {
     vocab, items: items.map((it) => it.id), tokens, textStart, textItem, grams, shortByPrefix: byPrefix,
     stats: {
       files, items: items.length, texts: encoded.length, tokens: tokens.length, ngrams: grams.size,
       formula_ngrams: formulaGrams, stock_ngrams: stock.windows, stock_distinct: stock.distinct, stock_kept_texts: stock.keptTexts,
-      short_texts: shortCount, formula_short_texts: formulaShort, ignored_texts: ignored,
+      formula_kept_texts: formulaKeptTexts, short_texts: shortCount, formula_short_texts: formulaShort, ignored_texts: ignored,
       build_ms: Math.round(performance.now() - started),
     },
   }
 }
 
-interface EncodedText { item: number; ids: Int32Array; words: Uint8Array }
+/** `question`: the item's first text (its question, when it has one; the rest are answers). */
+interface EncodedText { item: number; ids: Int32Array; words: Uint8Array; question: boolean }
 
 function concatenate(encoded: EncodedText[]): { tokens: Int32Array; words: Uint8Array; textStart: Int32Array; textItem: Int32Array } {
   const textStart = new Int32Array(encoded.length + 1)
@@ -221,25 +225,34 @@ function isStock(kgramItems: Int32Array, start: number): boolean {
 
 interface StockCounts { windows: number; distinct: number; keptTexts: number }
 
-function indexGrams(tokens: Int32Array, words: Uint8Array, textStart: Int32Array, kgramItems?: Int32Array): { grams: GramTable; formula: number; stock: StockCounts } {
+function indexGrams(tokens: Int32Array, words: Uint8Array, textStart: Int32Array, isQuestion: Uint8Array, kgramItems?: Int32Array): { grams: GramTable; formula: number; formulaKeptTexts: number; stock: StockCounts } {
   const grams = new GramTable(NGRAM, tokens.length)
   const stockStarts: number[] = []
-  let formula = 0, keptTexts = 0
+  let formula = 0, keptTexts = 0, formulaKeptTexts = 0
   for (let t = 0; t + 1 < textStart.length; t++) {
     const end = textStart[t + 1]
-    const usable: number[] = [], stock: number[] = []
+    const usable: number[] = [], stock: number[] = [], formulaStarts: number[] = []
     let wordCount = 0 // words in tokens[p .. p + NGRAM)
     for (let p = textStart[t]; p < end; p++) {
       wordCount += words[p]
       const start = p - NGRAM + 1
       if (start < textStart[t]) continue
-      if (!mostlyWords(wordCount, NGRAM)) formula++
+      if (!mostlyWords(wordCount, NGRAM)) formulaStarts.push(start)
       else if (kgramItems && isStock(kgramItems, start)) stock.push(start)
       else usable.push(start)
       wordCount -= words[start]
     }
     const keepStock = usable.length === 0 && stock.length > 0 // nothing else would find this text: the paper's rule
     if (keepStock) keptTexts++
+    // A question that is all formula (`Evaluate $\log_{5^2}5^4$.`) keeps its formula windows for the same reason.
+    // Answers do not: a matrix or a sum of fractions as an answer is what clean math pages write too.
+    const keepFormula = isQuestion[t] === 1 && usable.length === 0 && stock.length === 0 && formulaStarts.length > 0
+    if (keepFormula) {
+      formulaKeptTexts++
+      for (const start of formulaStarts) grams.insert(tokens, start, start)
+    } else {
+      formula += formulaStarts.length
+    }
     for (const start of usable) grams.insert(tokens, start, start)
     for (const start of stock) {
       if (keepStock) grams.insert(tokens, start, start)
@@ -253,7 +266,7 @@ function indexGrams(tokens: Int32Array, words: Uint8Array, textStart: Int32Array
     if (grams.get(tokens, start) >= 0) continue
     if (seen.insert(tokens, start, start) === start) distinct++
   }
-  return { grams, formula, stock: { windows: stockStarts.length, distinct, keptTexts } }
+  return { grams, formula, formulaKeptTexts, stock: { windows: stockStarts.length, distinct, keptTexts } }
 }
 
 export function sameIds(a: Int32Array, aStart: number, b: Int32Array, bStart: number, length: number): boolean {
@@ -265,14 +278,15 @@ export function sameIds(a: Int32Array, aStart: number, b: Int32Array, bStart: nu
 /** Two token ids as one exact number key (ids stay far below 2^26). */
 export const prefixKey = (first: number, second: number): number => first * 0x4000000 + second
 
-function indexShortTexts(tokens: Int32Array, words: Uint8Array, textStart: Int32Array): { byPrefix: Map<number, number[]>; count: number; formula: number } {
+function indexShortTexts(tokens: Int32Array, words: Uint8Array, textStart: Int32Array, isQuestion: Uint8Array): { byPrefix: Map<number, number[]>; count: number; formula: number } {
   const byPrefix = new Map<number, number[]>()
   const seen = new Set<string>()
   let formula = 0
   for (let t = 0; t + 1 < textStart.length; t++) {
     const start = textStart[t], length = textStart[t + 1] - start
     if (length >= NGRAM) continue
-    if (!mostlyWords(words.subarray(start, start + length).reduce((a, b) => a + b, 0), length)) {
+    // A short answer that is mostly formula (`x 2`, `frac 1 2`) is on countless clean pages; a question is not.
+    if (!isQuestion[t] && !mostlyWords(words.subarray(start, start + length).reduce((a, b) => a + b, 0), length)) {
       formula++
       continue
     }

@@ -69,6 +69,17 @@ describe('findMatch on a small index', () => {
     expect(findMatch('求函数的最大值', zh)).toBeUndefined()
   })
 
+  it('finds a question that is all formula, whole or by its 10-grams, but not an answer that is', () => {
+    const math = buildIndex([
+      itemOf({ problem: 'Evaluate $\\log_{5^2}5^4$.', solution: '$\\frac{1}{2} + \\frac{1}{3}$' }, 'm:1'),
+      itemOf({ problem: 'If $x^2+y^2=1$ and $x^3-y^3=7$, find $x+y$.', solution: '$\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}$' }, 'm:2'),
+    ])
+    expect(findMatch('Homework: Evaluate $\\log_{5^2}5^4$. Show work.', math)).toMatchObject({ match: 'short_exact', benchmark_item: 'm:1' })
+    expect(findMatch('Q7. If $x^2+y^2=1$ and $x^3-y^3=7$, find $x+y$.', math)).toMatchObject({ match: 'ngram10', benchmark_item: 'm:2' })
+    expect(findMatch('so the sum is $\\frac{1}{2} + \\frac{1}{3}$ here', math)).toBeUndefined()
+    expect(findMatch('the identity $\\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix}$ again', math)).toBeUndefined()
+  })
+
   it('matches Chinese character 10-grams', () => {
     expect(findMatch('题目：一盒茶叶有6小包，一共买了多少', index)).toMatchObject({ match: 'ngram10', benchmark_item: 'toy:3' })
     expect(findMatch('一盒茶叶有6小包', index)).toBeUndefined()
@@ -137,11 +148,13 @@ describe('decontaminate with the bundled benchmarks and real documents', () => {
   it('keeps >= 99.9% of 2,000+ clean real documents', () => {
     expect(clean.length).toBeGreaterThan(2000)
     const falseDrops = decontaminate(clean, index).report
-    // Measured: 1 of 2,148 (0.047%): "where n is the number of nodes in the tree" (an MMLU question) in PlanetMath's
-    // AVL tree entry, a true 10-gram match with words of the item's own ("nodes in the tree" is in no other item).
+    // Measured: 2 of 2,148 (0.093%): "where n is the number of nodes in the tree" (an MMLU question) in PlanetMath's
+    // AVL tree entry, a true 10-gram match with words of the item's own ("nodes in the tree" is in no other item),
+    // and "frac 1 a 1 frac 1 a 2 frac 1", a 10-gram of a MATH question that is all formula (such questions keep
+    // their formula 10-grams, or nothing would find them).
     expect(falseDrops.length / clean.length).toBeLessThanOrEqual(0.001)
     // The paper's rule alone also drops two PlanetMath entries for "if a b and c are positive integers such that"
-    // and "is equal to the sum of the squares of the" (MATH): 3 of 2,148 (0.14%).
+    // and "is equal to the sum of the squares of the" (MATH): 4 of 2,148 (0.19%).
     const paperDrops = decontaminate(clean, paperIndex).report
     expect(paperDrops.length).toBeGreaterThan(falseDrops.length)
     expect(paperDrops.map((r) => r.id)).toEqual(expect.arrayContaining(falseDrops.map((r) => r.id)))
