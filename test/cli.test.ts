@@ -45,6 +45,12 @@ describe('dsmath CLI errors', () => {
     expect(r.stderr).toMatch(/line 2 is not JSON/)
   })
 
+  it('extract decodes a page by its <meta charset>', async () => {
+    const gbk = Buffer.concat([Buffer.from('<html><head><meta charset="gbk"></head><body><p>'), Buffer.from([0xca, 0xfd, 0xd1, 0xa7]), Buffer.from(' math</p></body></html>')])
+    const r = await runCli(['extract'], {}, gbk.toString('latin1'), 'latin1')
+    expect(r.stdout.trim()).toBe('数学 math')
+  })
+
   it('extract --jsonl skips, and names, lines that are not objects with an html string', async () => {
     const r = await runCli(['extract', '--jsonl'], {}, 'null\n{"id":"n","html":5}\n[1]\n{"id":"ok","html":"<p>kept</p>"}\n')
     expect(r.code).toBe(0)

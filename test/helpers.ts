@@ -7,7 +7,7 @@ export const FIXTURES = `${REPO}test/fixtures`
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs the real `dsmath` CLI in a child process. */
-export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string> = {}, input?: string, inputEncoding: BufferEncoding = 'utf8'): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${REPO}bin/dsmath.js`, ...args], { env: { ...process.env, ...env }, cwd: REPO })
     let stdout = '', stderr = ''
@@ -15,7 +15,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     child.stderr.on('data', (d) => { stderr += d })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-    if (input !== undefined) child.stdin.end(input)
+    if (input !== undefined) child.stdin.end(Buffer.from(input, inputEncoding))
     else child.stdin.end()
   })
 }

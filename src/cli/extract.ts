@@ -1,16 +1,21 @@
 import { createInterface } from 'node:readline'
 import { extractText } from '../extract/html.ts'
-import { parse } from './args.ts'
+import { detectCharset, decodeText } from '../warc/http.ts'
+import { parse, UsageError } from './args.ts'
 
 const USAGE = `
-dsmath extract [--url U] [--jsonl]
-Reads one HTML page on stdin and prints its main text, math kept as LaTeX.
+dsmath extract [--url U] [--charset C] [--jsonl]
+Reads one HTML page on stdin and prints its main text, math kept as LaTeX. The page's bytes are decoded by
+its byte-order mark or <meta charset> (else UTF-8), or as --charset says.
   --jsonl   read lines {"id","html"} and write lines {"id","text"}
   --url U   the page's URL (recorded for relative links; optional)
 `
 
 export async function extractCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, jsonl: { type: 'boolean' } }, USAGE)
+  const { values } = parse(argv, { url: { type: 'string' }, jsonl: { type: 'boolean' }, charset: { type: 'string' } }, USAGE)
+  if (typeof values.charset === 'string') {
+    try { new TextDecoder(values.charset) } catch { throw new UsageError(`--charset ${values.charset}: not an encoding this runtime knows`) }
+  }
   if (values.jsonl) {
     let n = 0, skipped = 0
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -37,6 +42,8 @@ export async function extractCommand(argv: string[]): Promise<number> {
   }
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
-  process.stdout.write(extractText(Buffer.concat(chunks).toString('utf8')).text + '\n')
+  const page = Buffer.concat(chunks)
+  const charset = (values.charset as string | undefined) ?? detectCharset(page, undefined)
+  process.stdout.write(extractText(decodeText(page, charset)).text + '\n')
   return 0
 }

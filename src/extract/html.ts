@@ -1,6 +1,7 @@
 // Main-text extraction that keeps math as LaTeX. A streaming pass over htmlparser2 events:
 // boilerplate subtrees are skipped, block elements become line breaks, and math markup
 // (MathJax scripts, KaTeX/MathJax 3 TeX annotations, MathML alttext, LaTeX images) becomes $...$ / $$...$$.
+import { MathTree, mathmlToLatex } from './mathml.ts'
 import { scanHtml, type ScanHandler } from './scan.ts'
 import { normalizeText } from './normalize.ts'
 
@@ -38,7 +39,7 @@ const SPACE_RUN = /\s\s|[^\S ]/
 const SPACE_RUNS = / \s+|[^\S ]\s*/g
 // The attributes extraction reads (the scanner drops the others).
 const WANTED_ATTRS: ReadonlySet<string> = new Set(['class', 'id', 'style', 'hidden', 'aria-hidden', 'type', 'href', 'src', 'alt', 'title',
-  'encoding', 'display', 'mode', 'alttext'])
+  'encoding', 'display', 'mode', 'alttext', 'open', 'close', 'separators'])
 
 // The wanted attributes with one object shape (absent ones stay undefined).
 class TagAttrs {
@@ -56,6 +57,9 @@ class TagAttrs {
   display?: string = undefined
   mode?: string = undefined
   alttext?: string = undefined
+  open?: string = undefined
+  close?: string = undefined
+  separators?: string = undefined
 }
 
 /** TagAttrs' setter for the scanner: the first value of each wanted attribute, stored by name. */
@@ -76,6 +80,9 @@ function setTagAttr(attrs: Record<string, string>, name: string, value: string):
     case 'display': if (a.display === undefined) a.display = value; return
     case 'mode': if (a.mode === undefined) a.mode = value; return
     case 'alttext': if (a.alttext === undefined) a.alttext = value; return
+    case 'open': if (a.open === undefined) a.open = value; return
+    case 'close': if (a.close === undefined) a.close = value; return
+    case 'separators': if (a.separators === undefined) a.separators = value; return
   }
 }
 
@@ -104,8 +111,15 @@ interface MathCapture {
   alttext?: string
   tex?: string
   inAnnotation: boolean
-  fallback: string
+  /** The presentation markup, converted to LaTeX when there is neither a TeX annotation nor alttext. */
+  tree: MathTree
 }
+
+// HTML start tags that end MathML content (the HTML spec's breakout from foreign content), so that an unclosed
+// <math> does not swallow the rest of the page.
+const MATH_BREAKOUT = new Set(['p', 'div', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'table', 'pre', 'blockquote', 'br', 'hr', 'dl', 'dt', 'dd', 'body'])
+// Wikipedia's math images: their alt is the TeX (the MathML beside them is display:none).
+const WIKI_MATH_IMG = /(^|\s)mwe-math-fallback-image-(inline|display)(\s|$)/
 
 // Readability-style content scoring (class/id weights, paragraph scores passed up to ancestors).
 const POSITIVE = /article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story/i
@@ -174,6 +188,12 @@ export function extractText(html: string): Extracted {
     }
     if (block >= 0) own[block] += tex.length
   }
+  const finishMath = (): void => {
+    const m = math!
+    math = null
+    const tex = (m.tex ?? m.alttext ?? mathmlToLatex(m.tree.root)).trim()
+    if (tex) pushMath(wrapTex(tex, m.display))
+  }
 
   const handler: ScanHandler = {
     wanted: WANTED_ATTRS,
@@ -181,6 +201,8 @@ export function extractText(html: string): Extracted {
     setAttr: setTagAttr,
     onopentag(name, attrs) {
       if (name === 'title' && !titleSeen && !inSvg()) { inTitle = true; titleSeen = true; handler.lean = false }
+      if (math && MATH_BREAKOUT.has(name)) finishMath()
+      else if (math && name !== 'math' && skipDepth === 0) math.tree.openTag(name, { open: attrs.open, close: attrs.close, separators: attrs.separators })
       if (skipDepth > 0) {
         // Inside a skipped subtree only the nesting matters.
         if (!VOID_TAGS.has(name)) {
@@ -191,21 +213,27 @@ export function extractText(html: string): Extracted {
       }
       const style = attrs.style
       let skip = SKIP_TAGS.has(name) || attrs.hidden !== undefined || (style !== undefined && style.includes('none') && /display\s*:\s*none/i.test(style)) || attrs['aria-hidden'] === 'true' && !math
-      if (!skip && attrs.class !== undefined && RENDERED_MATH.test(attrs.class)) skip = true
+      // MathJax 3 keeps no TeX in the page: its container is read for the assistive MathML inside, its glyphs skipped.
+      if (!skip && attrs.class !== undefined && RENDERED_MATH.test(attrs.class) && name !== 'mjx-container') skip = true
+      if (name === 'mjx-math') skip = true
+      const wikiMathImg = name === 'img' && attrs.class !== undefined && WIKI_MATH_IMG.test(attrs.class)
+      if (wikiMathImg) skip = false
       if (name === 'script') {
         const type = (attrs.type ?? '').toLowerCase()
         if (!skip && type.startsWith('math/tex')) script = { display: /mode\s*=\s*display/.test(type), tex: '' }
         skip = true
       }
       if (!skip && name === 'math') {
-        math = { display: attrs.display === 'block' || attrs.mode === 'display', alttext: attrs.alttext, inAnnotation: false, fallback: '' }
+        math = { display: attrs.display === 'block' || attrs.mode === 'display', alttext: attrs.alttext, inAnnotation: false, tree: new MathTree() }
       } else if (math && name === 'annotation' && /tex/i.test(attrs.encoding ?? '')) {
         math.inAnnotation = true
         math.tex = ''
       }
       if (!skip && name === 'img') {
         const alt = (attrs.alt ?? attrs.title ?? '').trim()
-        if (alt && (LATEX_IMG.test(attrs.src ?? '') || /(^|\s)(latex|tex|math)(\s|$)/i.test(attrs.class ?? ''))) {
+        if (wikiMathImg && alt) {
+          pushMath(` ${wrapTex(alt.replace(/^\{\\(?:displaystyle|textstyle)\s*([\s\S]*)\}$/, '$1').trim(), /display/.test(attrs.class!))} `)
+        } else if (alt && (LATEX_IMG.test(attrs.src ?? '') || /(^|\s)(latex|tex|math)(\s|$)/i.test(attrs.class ?? ''))) {
           pushMath(` ${wrapTex(alt.replace(/^\$+|\$+$/g, ''), false)} `)
         }
       }
@@ -242,7 +270,7 @@ export function extractText(html: string): Extracted {
       if (script) { script.tex += text; return }
       if (math) {
         if (math.inAnnotation) math.tex = (math.tex ?? '') + text
-        else math.fallback += text
+        else math.tree.text(text)
         return
       }
       if (skipDepth > 0) return
@@ -271,6 +299,7 @@ export function extractText(html: string): Extracted {
         script = null
       }
       if (math && name === 'annotation') math.inAnnotation = false
+      if (math && name !== 'math') math.tree.closeTag(name)
       if (VOID_TAGS.has(name)) return
       // Pop to the matching open tag (htmlparser2 reports implied closes, but be tolerant anyway).
       let idx = stack.length - 1
@@ -280,12 +309,7 @@ export function extractText(html: string): Extracted {
         const f = stack.pop()!
         if (f.skip) handler.lean = --skipDepth > 0 && !inTitle && !script
         if (f.tag === 'pre' && !f.skip) preDepth--
-        if (f.tag === 'math' && math && !f.skip) {
-          const m: MathCapture = math
-          math = null
-          const tex = (m.tex ?? m.alttext ?? m.fallback).trim()
-          if (tex) pushMath(wrapTex(tex, m.display))
-        }
+        if (f.tag === 'math' && math && !f.skip) finishMath()
         if (!f.skip && BLOCK_TAGS.has(f.tag)) newline(PARAGRAPH_TAGS.has(f.tag) ? 2 : 1)
         if (f.node >= 0) {
           segEnd[f.node] = segs.length
@@ -339,7 +363,7 @@ interface Parsed {
   segNode: number[]
 }
 
-const NEVER_FURNITURE = new Set(['body', 'html', 'main', 'article', ...HEADINGS])
+const NEVER_FURNITURE = new Set(['mjx-container', 'body', 'html', 'main', 'article', ...HEADINGS])
 const LINK_LIST_TAGS = new Set(['ul', 'ol', 'dl', 'div', 'section', 'table', 'header', 'menu'])
 const classWeight = (cls: string, id: string): number =>
   (cls ? (NEGATIVE.test(cls) ? -25 : 0) + (POSITIVE.test(cls) ? 25 : 0) : 0) + (id ? (NEGATIVE.test(id) ? -25 : 0) + (POSITIVE.test(id) ? 25 : 0) : 0)

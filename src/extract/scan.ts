@@ -58,6 +58,9 @@ const decodeText = (s: string): string => (s.indexOf('&') < 0 ? s : decodeHTML(s
 export function scanHtml(html: string, h: ScanHandler): void {
   const n = html.length
   const stack: string[] = []
+  // Open elements by name: a close tag with none open (20k stray </span>) returns at once instead of
+  // searching the whole stack.
+  const openCount = new Map<string, number>()
   // Foreign-content depth: self-closing syntax counts only inside <svg>/<math> (and not inside their HTML
   // integration points).
   const foreign: boolean[] = [false]
@@ -67,16 +70,18 @@ export function scanHtml(html: string, h: ScanHandler): void {
   const setAttr = newAttrs === undefined ? undefined : h.setAttr
   const pop = (): void => {
     const name = stack.pop()!
+    openCount.set(name, openCount.get(name)! - 1)
     if (name === 'svg' || name === 'math' || HTML_INTEGRATION.has(name)) foreign.pop()
     h.onclosetag(name)
   }
   const open = (name: string, attrs: Attrs, selfClosing: boolean): void => {
-    if (name === 'form' && stack.includes('form')) return
+    if (name === 'form' && (openCount.get('form') ?? 0) > 0) return
     const implied = OPEN_IMPLIES_CLOSE.get(name)
     if (implied) while (stack.length > 0 && implied.has(stack[stack.length - 1])) pop()
     const isVoid = VOID_ELEMENTS.has(name)
     if (!isVoid) {
       stack.push(name)
+      openCount.set(name, (openCount.get(name) ?? 0) + 1)
       if (name === 'svg' || name === 'math') foreign.push(true)
       else if (HTML_INTEGRATION.has(name)) foreign.push(false)
     }
@@ -89,7 +94,7 @@ export function scanHtml(html: string, h: ScanHandler): void {
       if (name === 'br') { h.onopentag('br', {}); h.onclosetag('br') }
       return
     }
-    const pos = stack.lastIndexOf(name)
+    const pos = (openCount.get(name) ?? 0) > 0 ? stack.lastIndexOf(name) : -1
     if (pos >= 0) while (stack.length > pos) pop()
     else if (name === 'p') { open('p', {}, false); pop() }
   }

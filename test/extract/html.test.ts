@@ -19,6 +19,27 @@ describe('extractText', () => {
     expect(text).toBe('half is $\\frac{1}{2}$, root $\\sqrt{2}$')
   })
 
+  it('converts MathML without TeX to LaTeX: scripts, fractions, roots, operators', () => {
+    const html = '<p>so <math><msup><mi>x</mi><mn>2</mn></msup><mo>+</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo>≤</mo><msqrt><mi>y</mi></msqrt></math> here</p>'
+    expect(extractText(html).text).toBe('so $x^{2}+\\frac{1}{2}\\le \\sqrt{y}$ here')
+  })
+
+  it('reads MathJax 3 output from its assistive MathML, not its glyphs', () => {
+    const html = '<p>When <mjx-container class="MathJax CtxtMenu_Attached_0" jax="CHTML"><mjx-math class="MJX-TEX" aria-hidden="true"><mjx-mi><mjx-c class="mjx-c1D44E"></mjx-c></mjx-mi></mjx-math>' +
+      '<mjx-assistive-mml unselectable="on" display="inline"><math><mi>a</mi><mo>≠</mo><mn>0</mn></math></mjx-assistive-mml></mjx-container>, two roots.</p>'
+    expect(extractText(html).text).toBe('When $a\\ne 0$, two roots.')
+  })
+
+  it('reads Wikipedia math from the fallback image alt (the MathML beside it is display:none)', () => {
+    const html = '<p>The square <span class="mwe-math-element"><span class="mwe-math-mathml-inline mwe-math-mathml-a11y" style="display: none;"><math alttext="{\\displaystyle x^{2}}"><semantics><msup><mi>x</mi><mn>2</mn></msup><annotation encoding="application/x-tex">{\\displaystyle x^{2}}</annotation></semantics></math></span>' +
+      '<img src="https://wikimedia.org/api/rest_v1/media/math/render/svg/8a9f" class="mwe-math-fallback-image-inline" aria-hidden="true" alt="{\\displaystyle x^{2}}"></span> is positive.</p>'
+    expect(extractText(html).text).toBe('The square $x^{2}$ is positive.')
+  })
+
+  it('ends an unclosed <math> where a paragraph starts', () => {
+    expect(extractText('<p>Intro <math><mi>x</mi> <p>More text.</p><p>Second.</p>').text).toBe('Intro $x$\n\nMore text.\n\nSecond.')
+  })
+
   it('drops navigation, footers, cookie banners and scripts; keeps headings, lists and the title', () => {
     const { title, text } = extractText('<html><head><title>Primes</title><script>track()</script></head><body><nav>Home</nav><h1>Primes</h1><ul><li>2</li><li>3</li></ul><div class="cookie-banner">Accept</div><footer>(c)</footer></body></html>')
     expect(title).toBe('Primes')
