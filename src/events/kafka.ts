@@ -50,7 +50,10 @@ export function decodeEvent(value: string): ShardEvent {
   for (const f of ['idempotency_key', 'run_id', 'shard_id', 'path', 'sha256'] as const) if (!e[f]) throw new Error(`${f}: required`)
   for (const f of ['rows', 'bytes'] as const) if (!Number.isSafeInteger(e[f]) || e[f] < 0) throw new Error(`${f}: must be a whole number >= 0`)
   if (!Number.isInteger(e.recall_iteration) || e.recall_iteration < 0 || e.recall_iteration > INT32_MAX) throw new Error('recall_iteration: must be a whole number >= 0')
-  if (e.schema_version !== SHARD_SCHEMA_VERSION) throw new Error(`schema_version: ${e.schema_version} is not ${SHARD_SCHEMA_VERSION}, the version this reader knows`)
+  // Older shard schemas only lack later columns; a newer one may change what this reader relies on.
+  if (!Number.isInteger(e.schema_version) || e.schema_version < 1 || e.schema_version > SHARD_SCHEMA_VERSION) {
+    throw new Error(`schema_version: ${e.schema_version} is not one this reader knows (1 to ${SHARD_SCHEMA_VERSION})`)
+  }
   return e
 }
 

@@ -9,8 +9,9 @@ const good = {
 }
 
 describe('decodeEvent', () => {
-  it('reads an event as the producer writes it', () => {
+  it('reads an event as the producer writes it, and events of older shard schemas', () => {
     expect(decodeEvent(JSON.stringify(ShardEvent.toJSON(good)))).toEqual(good)
+    expect(decodeEvent(JSON.stringify(ShardEvent.toJSON({ ...good, schema_version: 1 }))).schema_version).toBe(1)
   })
 
   it.each([
@@ -18,8 +19,9 @@ describe('decodeEvent', () => {
     [JSON.stringify({ ...good, rows: 'abc' }), /^rows: must be a whole number/],
     [JSON.stringify({ ...good, rows: 1.5 }), /^rows: must be a whole number/],
     [JSON.stringify({ ...good, recall_iteration: 1e12 }), /^recall_iteration: /],
-    [JSON.stringify({ ...good, schemaVersion: 'v2', schema_version: undefined }), /^schema_version: NaN is not/],
-    [JSON.stringify({ ...good, schema_version: 99 }), /^schema_version: 99 is not/],
+    [JSON.stringify({ ...good, schemaVersion: 'v2', schema_version: undefined }), /^schema_version: NaN is not one this reader knows/],
+    [JSON.stringify({ ...good, schema_version: SHARD_SCHEMA_VERSION + 1 }), /^schema_version: \d+ is not one this reader knows/],
+    [JSON.stringify({ ...good, schema_version: 0 }), /^schema_version: 0 is not/],
     [JSON.stringify({ ...good, path: '' }), /^path: required/],
   ])('refuses %s', (value, why) => {
     expect(() => decodeEvent(value)).toThrow(why)
