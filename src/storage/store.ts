@@ -1,5 +1,6 @@
 // Object storage over local files and S3, with one set of functions for both.
 import { type FileHandle, mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2,
@@ -97,13 +98,21 @@ async function* readS3Stream(uri: string, loc: Extract<ReturnType<typeof parseLo
     body = res.Body as AsyncIterable<Uint8Array>
   } catch (err) {
     if (isMissing(err)) throw notFound(uri)
+    if (start > 0 && httpStatus(err) === 416) return // at or past the end: nothing left, as for a local file
     throw describeS3Error(err, `reading ${uri}`)
   }
-  yield* body
+  try {
+    yield* body
+  } catch (err) {
+    throw describeS3Error(err, `reading ${uri}`) // the connection dropped mid-object
+  }
 }
+
+const httpStatus = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
 
 export async function readRange(uri: string, offset: number, length: number): Promise<Buffer> {
   const loc = parseLocation(uri)
+  if (length <= 0) return Buffer.alloc(0) // S3 ignores an empty Range and would send the whole object
   if (loc.kind === 'file') {
     const fh = await open(loc.path, 'r').catch((err) => { throw localError(uri, err) })
     try {
@@ -121,6 +130,7 @@ export async function readRange(uri: string, offset: number, length: number): Pr
     return Buffer.from(await res.Body!.transformToByteArray())
   } catch (err) {
     if (isMissing(err)) throw notFound(uri)
+    if (httpStatus(err) === 416) return Buffer.alloc(0) // past the end, as a local read gives
     throw describeS3Error(err, `reading ${uri}`)
   }
 }
@@ -156,9 +166,14 @@ export async function writeObject(uri: string, data: Uint8Array | string, opts: 
         throw err
       }
     }
-    const tmp = `${loc.path}.tmp-${process.pid}-${Date.now()}`
-    await writeFile(tmp, bytes)
-    await rename(tmp, loc.path)
+    const tmp = `${loc.path}.tmp-${randomUUID()}`
+    try {
+      await writeFile(tmp, bytes)
+      await rename(tmp, loc.path)
+    } catch (err) {
+      await rm(tmp, { force: true })
+      throw err
+    }
     return true
   }
   try {
@@ -239,8 +254,10 @@ export async function listObjects(prefixUri: string): Promise<string[]> {
   }
   const keys: string[] = []
   try {
+    // s3://b/run1 names the object run1 or the folder run1/, as a local path does, not run10/ beside it.
+    const inFolder = (k: string): boolean => loc.key === '' || loc.key.endsWith('/') || k === loc.key || k.startsWith(`${loc.key}/`)
     for await (const page of paginateListObjectsV2({ client: s3Client() }, { Bucket: loc.bucket, Prefix: loc.key })) {
-      for (const obj of page.Contents ?? []) if (obj.Key) keys.push(`s3://${loc.bucket}/${obj.Key}`)
+      for (const obj of page.Contents ?? []) if (obj.Key && inFolder(obj.Key)) keys.push(`s3://${loc.bucket}/${obj.Key}`)
     }
   } catch (err) {
     throw describeS3Error(err, `listing ${prefixUri}`)
