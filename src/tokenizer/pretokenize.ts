@@ -6,7 +6,9 @@ import { toByteLevel } from './bytelevel.ts'
 
 export const DIGIT_SPLIT = '\\p{N}'
 // Hugging Face ByteLevel's use_regex pattern (the GPT-2 one).
-const GPT2_WORDS = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu
+// \p{White_Space}, not \s: Hugging Face's regex engine takes Unicode's White_Space (U+0085 in, U+FEFF out), where
+// JavaScript's \s has U+FEFF and lacks U+0085.
+const GPT2_WORDS = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu
 const DIGIT = new RegExp(DIGIT_SPLIT, 'gu')
 
 export const PRE_TOKENIZER_JSON = {

@@ -90,10 +90,14 @@ export class Tokenizer {
 
   tokenId(token: string): number | undefined { return this.idOf.get(token) }
 
-  /** Ids of `text`; added tokens written literally in the text become their single id, as in Hugging Face. */
-  encode(text: string): number[] {
+  /**
+   * Ids of `text`; added tokens written literally in the text become their single id, as in Hugging Face. With
+   * `plainText`, they are encoded as the characters they are (for scraped documents, where a literal
+   * `<|end_of_sentence|>` must not fake a document boundary).
+   */
+  encode(text: string, opts: { plainText?: boolean } = {}): number[] {
     const ids: number[] = []
-    if (!this.specialSplit) {
+    if (!this.specialSplit || opts.plainText) {
       this.encodeOrdinary(text, ids)
       return ids
     }

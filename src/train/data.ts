@@ -40,6 +40,8 @@ export interface SourcePosition {
   epoch: number
   docs: number
   tokens: number
+  /** Every file was read through without a document (kept in the state, so a resumed mix is the same). */
+  empty?: boolean
 }
 
 export interface LoaderState {
@@ -53,7 +55,7 @@ export interface LoaderState {
   sources: Record<string, SourcePosition>
 }
 
-export interface TextEncoder { encode(text: string): number[] }
+export interface TextEncoder { encode(text: string, opts?: { plainText?: boolean }): number[] }
 
 const DOC_FILE = /\.(parquet|jsonl|ndjson|txt|md|tex)(\.gz)?$/i
 
@@ -92,7 +94,6 @@ export interface MixtureEntry { name: string; weight: number; effective: number;
 export class PretrainLoader {
   private readonly rng: Rng
   private readonly cache = new Map<string, string[]>()
-  private readonly empty = new Set<string>()
   readonly state: LoaderState
 
   constructor(
@@ -116,20 +117,41 @@ export class PretrainLoader {
     return loader
   }
 
+  /**
+   * The loader of a checkpoint, given the run's sources again: files the sources gained since (a directory's new
+   * shards, a new source) are appended, so a resumed run reads them; a source cannot switch between the
+   * generator and files, or change the generator's settings.
+   */
+  static async resume(specs: readonly SourceSpec[], seqLen: number, batchSize: number, tokenizer: TextEncoder, eosId: number, seed: number, state: LoaderState): Promise<PretrainLoader> {
+    const loader = new PretrainLoader(specs, seqLen, batchSize, tokenizer, eosId, seed, state)
+    for (const s of specs) {
+      const files = await expandUris(s.uris)
+      const had = loader.state.sources[s.name]!.files
+      const generatedBefore = had.length > 0 && parseGeneratedUri(had[0]!) !== null
+      const generatedNow = files.length > 0 && parseGeneratedUri(files[0]!) !== null
+      if (had.length > 0 && files.length > 0 && (generatedBefore !== generatedNow || (generatedBefore && had[0] !== files[0]))) {
+        throw new Error(`source ${s.name}: the checkpoint reads ${had[0]}, the config now ${files[0]}; a source cannot switch between the generator and files, or change the generator (start a new --out)`)
+      }
+      loader.addFiles(s.name, files)
+    }
+    return loader
+  }
+
   /** Appends files (e.g. shards announced on Kafka) to a source; files it already has are ignored. */
   addFiles(source: string, files: readonly string[]): number {
     const pos = this.state.sources[source]
     if (!pos) throw new Error(`no source named ${source}`)
     let added = 0
     for (const f of files) if (!pos.files.includes(f)) { pos.files.push(f); added++ }
-    if (added) this.empty.delete(source)
+    if (added) pos.empty = false
     return added
   }
 
   private generated(name: string) { const f = this.state.sources[name]!.files[0]; return f === undefined ? null : parseGeneratedUri(f) }
 
   private hasData(s: SourceSpec): boolean {
-    return s.weight > 0 && this.state.sources[s.name]!.files.length > 0 && !this.empty.has(s.name)
+    const pos = this.state.sources[s.name]!
+    return s.weight > 0 && pos.files.length > 0 && !pos.empty
   }
 
   /** Configured weights (normalised) and the weights in effect: sources without data give theirs to the rest. */
@@ -188,7 +210,7 @@ export class PretrainLoader {
       pos.file++
       pos.row = 0
     }
-    this.empty.add(s.name)
+    pos.empty = true
     return null
   }
 
@@ -199,7 +221,7 @@ export class PretrainLoader {
       const s = await this.pickSource()
       const text = await this.nextDoc(s)
       if (text === null) continue
-      const ids = this.tokenizer.encode(text)
+      const ids = this.tokenizer.encode(text, { plainText: true })
       ids.push(this.eosId)
       const pos = this.state.sources[s.name]!
       pos.docs++

@@ -120,7 +120,7 @@ export async function runPretrain(cfg: PretrainRunConfig, worker: WorkerConn, ho
     const res = await worker.loadCheckpoint(last.path)
     const cs = JSON.parse(res.client_state_json) as CheckpointState
     if (cs.kind !== 'dsmath.pretrain') throw new Error(`${last.path}: not a dsmath pretrain checkpoint`)
-    loader = new PretrainLoader(cfg.sources, cfg.seqLen, cfg.batchSize, tok.tokenizer, tok.eosId, cfg.seed, cs.loader)
+    loader = await PretrainLoader.resume(cfg.sources, cfg.seqLen, cfg.batchSize, tok.tokenizer, tok.eosId, cfg.seed, cs.loader)
     startStep = cs.step
     totalTokens = cs.total_tokens
     const st = await worker.getStatus()

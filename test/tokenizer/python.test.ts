@@ -16,7 +16,8 @@ let json: TokenizerJson
 let texts: string[]
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dsmath-tokenizer-py-'))
-  texts = await trainingTexts()
+  // Repeated, so that merges over these whitespace characters are learned (where \s and White_Space differ).
+  texts = [...(await trainingTexts()), ...Array.from({ length: 60 }, (_, i) => `a \ufeffb${i} ba \x85é \ufeff\ufeff x\u2028y`)]
   const counter = new PieceCounter()
   for (const t of texts) counter.add(t)
   json = toTokenizerJson(trainBpe(counter.counts, { vocabSize: VOCAB, specialTokens: SPECIAL_TOKENS }), SPECIAL_TOKENS)
@@ -26,7 +27,8 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
 describe('tokenizer.json in Python tokenizers', () => {
   it('loads and encodes a few hundred lines to the same ids', async () => {
-    const lines = await sampleLines(400)
+    // and whitespace where JavaScript's \s and Unicode's White_Space differ (U+FEFF, U+0085), and others
+    const lines = [...(await sampleLines(400)), 'a \ufeffb', 'ba \x85é', 'x\u2028y  \u00a0z', '数\u3000学 \ufeff\ufeff1 \x85\x85']
     expect(lines.length).toBeGreaterThan(300)
     await writeFile(join(dir, 'lines.json'), JSON.stringify(lines))
     const py = await runPython(`

@@ -74,6 +74,9 @@ describe('encode and decode', () => {
     expect(ids).toContain(1)
     expect(tok.decode(ids)).toBe('a<|end_of_sentence|>b')
     expect(tok.decode(ids, { skipSpecial: true })).toBe('ab')
+    const plain = tok.encode('a<|end_of_sentence|>b', { plainText: true })
+    expect(plain).not.toContain(1)
+    expect(tok.decode(plain)).toBe('a<|end_of_sentence|>b')
   })
 
   it('pre-tokenizes as GPT-2 does around the digit split', () => {

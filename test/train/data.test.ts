@@ -156,4 +156,44 @@ describe('resumable loader', () => {
     expect(resumed.addFiles('math_corpus', [join(dir, 'late.jsonl'), join(dir, 's1.jsonl')])).toBe(1)
     expect(() => new PretrainLoader(specs, 64, 3, charTok, EOS, 11, saved)).toThrow(/seq_len 48/)
   })
+
+  it('resumes exactly when a source has files but no documents (its emptiness is in the snapshot)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-resume-empty-'))
+    await writeFile(join(dir, 'empty.jsonl'), '')
+    await writeFile(join(dir, 'long.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `long document ${i} `.repeat(20) })).join('\n'))
+    const specs: SourceSpec[] = [
+      { name: 'math_corpus', weight: 56, uris: [GENERATED_ARITHMETIC] },
+      { name: 'algebraic_stack', weight: 4, uris: [join(dir, 'long.jsonl')] },
+      { name: 'arxiv', weight: 10, uris: [join(dir, 'empty.jsonl')] },
+    ]
+    const control = await PretrainLoader.create(specs, 63, 4, charTok, EOS, 5)
+    const first = await PretrainLoader.create(specs, 63, 4, charTok, EOS, 5)
+    for (let i = 0; i < 17; i++) { await control.nextBatch(); await first.nextBatch() }
+    const saved = JSON.parse(JSON.stringify(first.snapshot()))
+    expect(saved.sources.arxiv.empty).toBe(true)
+    const resumed = await PretrainLoader.resume(specs, 63, 4, charTok, EOS, 5, saved)
+    for (let i = 0; i < 20; i++) expect(await resumed.nextBatch()).toEqual(await control.nextBatch())
+  })
+
+  it('on resume reads files and sources the config gained, and refuses a source switched to other data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-resume-grow-'))
+    await writeFile(join(dir, 'a.jsonl'), JSON.stringify({ text: 'first' }) + '\n')
+    const specs: SourceSpec[] = [{ name: 'math_corpus', weight: 1, uris: [GENERATED_ARITHMETIC] }]
+    const saved = (await PretrainLoader.create(specs, 16, 1, charTok, EOS, 3)).snapshot()
+    const grown = await PretrainLoader.resume([...specs, { name: 'github_code', weight: 1, uris: [dir] }], 16, 1, charTok, EOS, 3, saved)
+    expect(grown.state.sources.github_code!.files).toEqual([join(dir, 'a.jsonl')])
+    await expect(PretrainLoader.resume([{ name: 'math_corpus', weight: 1, uris: [dir] }], 16, 1, charTok, EOS, 3, saved))
+      .rejects.toThrow(/source math_corpus: the checkpoint reads generated:arithmetic, the config now .*a\.jsonl/)
+  })
+
+  it('reads a literal special token in a document as text, not as a document boundary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-special-'))
+    await writeFile(join(dir, 'd.jsonl'), JSON.stringify({ text: 'a <|end_of_sentence|> b' }) + '\n')
+    const seen: { plainText?: boolean }[] = []
+    const tok = { encode: (t: string, opts?: { plainText?: boolean }): number[] => { seen.push(opts ?? {}); return charTok.encode(t) } }
+    const loader = await PretrainLoader.create([{ name: 'math_corpus', weight: 1, uris: [dir] }], 8, 1, tok, EOS, 1)
+    await loader.nextBatch()
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.every((o) => o.plainText === true)).toBe(true)
+  })
 })
