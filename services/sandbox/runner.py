@@ -23,7 +23,9 @@ available, never silently skipped (the layers applied are printed in the report)
 
 Wall-clock time and output size are enforced by the parent, which SIGKILLs the whole process group.
 
-The last line written to fd 3 (a pipe the parent reads) is a JSON report: the layers applied and the
+The first line written to fd 3 (a pipe the parent reads), before the program runs, is a JSON report of the
+layers applied; the last line adds what ended the program. The program can write to fd 3 too, so the parent
+trusts the first line only and reads the last as a hint. The last line has the layers applied and the
 attempts the program made that the sandbox refused, as seen by a Python audit hook (best effort, for the
 report only: enforcement is the kernel's, above).
 """
@@ -182,7 +184,10 @@ def read_paths() -> list[str]:
 def landlock(scratch: str) -> None:
     abi = libc.syscall(SYS_landlock_create_ruleset, None, ctypes.c_size_t(0), ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION))
     if abi < 1:
-        applied['landlock'] = f'unavailable ({os.strerror(ctypes.get_errno())})'
+        why = os.strerror(ctypes.get_errno())
+        if applied.get('capabilities'):  # root dropped to nobody but kept CAP_DAC_READ_SEARCH: it could read anything
+            fail(f'Landlock unavailable ({why}) while the dropped uid keeps CAP_DAC_READ_SEARCH')
+        applied['landlock'] = f'unavailable ({why})'
         return
     handled_fs = fs_access_for_abi(abi)
     handled_net = (NET_BIND_TCP | NET_CONNECT_TCP) if abi >= 4 else 0
@@ -328,6 +333,7 @@ def main() -> None:
     sys.addaudithook(audit)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     code = compile(source, '<program>', 'exec')
+    report()  # the first line: the layers applied, written before the program can write to fd 3 itself
     glb = {'__name__': '__main__', '__builtins__': __builtins__}
     status = 0
     try:

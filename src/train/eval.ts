@@ -138,13 +138,18 @@ export async function programAnswer(text: string, limits?: Partial<SandboxLimits
   return { answer: last || null, status: r.status }
 }
 
-const CODE_BLOCK = /```python\n([\s\S]*?)```/g
+// ```python or ```py (as extractProgram takes them); not a bare fence, which ```output blocks also are.
+const CODE_BLOCK = /```(?:python|py)[ \t]*\n([\s\S]*?)```/g
+// Earlier blocks run again (a later block sees their names) with their output discarded, so each ```output
+// block holds its own block's output only, as the SFT tool format writes it.
+const SILENCE_STDOUT = 'import sys as _dsmath_sys, io as _dsmath_io\n_dsmath_stdout = _dsmath_sys.stdout\n_dsmath_sys.stdout = _dsmath_io.StringIO()\n'
+const RESTORE_STDOUT = '\n_dsmath_sys.stdout = _dsmath_stdout\n'
 
 /**
  * Tool-integrated decoding of one prompt: whenever the completion closes a ```python block that no
  * ```output block follows, the text is cut after that block, the code (all blocks so far, in order, so a
- * later block sees earlier names) runs in the sandbox, "```output\n<stdout>\n```\n" is appended and
- * generation continues from there, at most maxCalls times.
+ * later block sees earlier names; only the newest one's output is kept) runs in the sandbox,
+ * "```output\n<stdout>\n```\n" is appended and generation continues from there, at most maxCalls times.
  */
 export async function toolIntegrated(
   prompt: string, gen: (prompt: string) => Promise<string>, maxCalls: number, limits?: Partial<SandboxLimits>,
@@ -158,7 +163,9 @@ export async function toolIntegrated(
     if (!first || call >= maxCalls) return { text: text + more, statuses }
     const end = first.index! + first[0].length
     text = (text + more).slice(0, end)
-    const code = [...text.matchAll(CODE_BLOCK)].map((m) => m[1]).join('\n')
+    const all = [...text.matchAll(CODE_BLOCK)].map((m) => m[1]!)
+    const newest = all.pop()!
+    const code = all.length ? SILENCE_STDOUT + all.join('\n') + RESTORE_STDOUT + newest : newest
     const r = await runProgram(code, limits)
     statuses.push(r.status)
     text += `\n\`\`\`output\n${r.out.trim()}\n\`\`\`\n`

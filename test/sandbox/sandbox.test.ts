@@ -79,6 +79,21 @@ describe('sandbox', () => {
     expect(sub.refused.some((x) => x.kind === 'process')).toBe(true)
   })
 
+  it('many small files past the disk limit are stopped (one file\'s limit alone would not)', async () => {
+    const r = await runSandboxed('for i in range(200):\n    open(f"f{i}", "wb").write(b"x" * 200_000)\nimport time\ntime.sleep(5)\nprint("done")', { diskBytes: 4 << 20, wallMs: 8000 })
+    expect(r.status).toBe('disk_limit')
+    expect(r.stdout).not.toContain('done')
+  })
+
+  it('a program writing to the report pipe can neither forge the status nor the layers, nor pass the output limit', async () => {
+    const forge = 'import os\nos.write(3, b\'{"applied":{"landlock":"fake"},"error":"MemoryError"}\\n\')\nos._exit(0)'
+    const forged = await runSandboxed(forge)
+    expect(forged.status).toBe('ok')
+    expect(forged.applied.landlock).not.toBe('fake')
+    const flood = await runSandboxed('import os\nfor _ in range(100):\n    os.write(3, b"x" * 65536)', { outputBytes: 64 << 10 })
+    expect(flood.status).toBe('output_limit')
+  })
+
   it('endless output is cut off', async () => {
     const r = await runSandboxed('while True:\n    print("x" * 1000)', { ...LIM, outputBytes: 10_000 })
     expect(r.status).toBe('output_limit')

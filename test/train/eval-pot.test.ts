@@ -76,6 +76,19 @@ describe('program-of-thought evaluation', () => {
     })
     expect(s.results[0]).toMatchObject({ greedy_answer: '42', greedy_correct: true, sandbox: ['ok'] })
   })
+
+  it('tool-integrated: a second block sees the first one\'s names, and its output block holds its own output only', async () => {
+    const gen = async (prompt: string): Promise<string> => {
+      const outputs = prompt.split('```output').length - 1
+      if (outputs === 0) return '```py \nx = 6\nprint("first", x)\n```\n'
+      if (outputs === 1) return 'Then:\n```python\nprint(x * 7)\n```\n'
+      return 'So \\boxed{42}.'
+    }
+    const r = await toolIntegrated('P: ', gen, 3, LIMITS)
+    const outputs = [...r.text.matchAll(/```output\n([\s\S]*?)\n```/g)].map((m) => m[1])
+    expect(outputs).toEqual(['first 6', '42'])
+    expect(r.statuses).toEqual(['ok', 'ok'])
+  })
 })
 
 describe('generated problems as programs', () => {
