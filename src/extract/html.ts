@@ -1,6 +1,7 @@
 // Main-text extraction that keeps math as LaTeX. A streaming pass over htmlparser2 events:
 // boilerplate subtrees are skipped, block elements become line breaks, and math markup
-// (MathJax scripts, KaTeX/MathJax 3 TeX annotations, MathML alttext, LaTeX images) becomes $...$ / $$...$$.
+// (MathJax scripts, KaTeX TeX annotations, MathML alttext or MathML converted to LaTeX — MathJax 3's assistive
+// MathML included —, LaTeX images and Wikipedia's math image alt text) becomes $...$ / $$...$$.
 import { MathTree, mathmlToLatex } from './mathml.ts'
 import { scanHtml, type ScanHandler } from './scan.ts'
 import { normalizeText } from './normalize.ts'
