@@ -40,3 +40,43 @@ export function withAuth<T extends grpc.UntypedServiceImplementation>(impl: T, t
   }
   return wrapped as unknown as T
 }
+
+/** A request the generated decoder refused (an int64 past 2^53, say): answered INVALID_ARGUMENT by the handler
+ * wrapper below instead of grpc-js's bare INTERNAL "Error deserializing request". */
+class UndecodableRequest { constructor(readonly message: string) {} }
+
+/**
+ * A service definition and its implementation, ready for addService: requests that cannot be decoded get
+ * INVALID_ARGUMENT naming why, then auth (withAuth) applies.
+ */
+export function safeService<D extends grpc.ServiceDefinition, T extends grpc.UntypedServiceImplementation>(
+  def: D, impl: T, token: string | undefined,
+): [D, T] {
+  const safeDef: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
+  for (const [name, m] of Object.entries(def) as [string, grpc.MethodDefinition<unknown, unknown>][]) {
+    safeDef[name] = {
+      ...m,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return m.requestDeserialize(bytes)
+        } catch (err) {
+          return new UndecodableRequest((err as Error).message)
+        }
+      },
+    }
+  }
+  const authed = withAuth(impl, token)
+  const wrapped: Record<string, Handler> = {}
+  for (const [name, handler] of Object.entries(authed)) {
+    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+      if (call.request instanceof UndecodableRequest) {
+        const err = { code: grpc.status.INVALID_ARGUMENT, details: `request: cannot be decoded (${call.request.message})` } as grpc.ServiceError
+        if (callback) callback(err)
+        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', err)
+        return
+      }
+      ;(handler as (c: unknown, cb?: unknown) => void)(call, callback)
+    }) as Handler
+  }
+  return [safeDef as unknown as D, wrapped as unknown as T]
+}

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import { RpcError, unary, withAuth } from '../grpc-common.ts'
+import { RpcError, safeService, unary } from '../grpc-common.ts'
 import { loadSync } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
@@ -277,7 +277,7 @@ export async function startPretrainServer(opts: PretrainServerOptions): Promise<
     },
   }
   const server = new grpc.Server()
-  server.addService(PretrainServiceService, withAuth(impl, opts.authToken))
+  server.addService(...safeService(PretrainServiceService, impl, opts.authToken))
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' })
   health.addToServer(server)
   new ReflectionService(loadSync('dsmath/v1/training.proto', { includeDirs: [SCHEMAS] })).addToServer(server)

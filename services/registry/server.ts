@@ -15,14 +15,11 @@ import {
 import { parquetRowCount } from '../../src/shard/parquet.ts'
 import { parseLocation } from '../../src/storage/location.ts'
 import { readAll } from '../../src/storage/store.ts'
+import { RpcError, safeService, unary } from '../grpc-common.ts'
 import { RegistryStore } from './store.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
 const SERVICE_NAME = 'dsmath.v1.ShardRegistryService'
-
-class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) { super(message) }
-}
 
 function validateEvent(e: ShardEvent | undefined): ShardEvent {
   if (!e) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'event: required')
@@ -95,31 +92,6 @@ function rowCountOf(path: string, bytes: Buffer): number {
   }
 }
 
-function unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => fn(call.request))
-      .then((res) => callback(null, res))
-      .catch((err: Error) => callback({ code: err instanceof RpcError ? err.code : grpc.status.INTERNAL, details: err.message } as grpc.ServiceError))
-  }
-}
-
-/** Optional shared-token auth: when DSMATH_AUTH_TOKEN is set, calls must carry `authorization: Bearer <token>`. */
-function withAuth<T extends grpc.UntypedServiceImplementation>(impl: T, token: string | undefined): T {
-  if (!token) return impl
-  const wrapped: grpc.UntypedServiceImplementation = {}
-  for (const [name, handler] of Object.entries(impl)) {
-    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      if (call.metadata.get('authorization')[0] !== `Bearer ${token}`) {
-        callback({ code: grpc.status.UNAUTHENTICATED, details: 'authorization: missing or wrong bearer token' } as grpc.ServiceError)
-        return
-      }
-      ;(handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback)
-    }) as grpc.UntypedHandleCall
-  }
-  return wrapped as T
-}
-
 export interface RunningRegistry {
   port: number
   registry: Registry
@@ -134,7 +106,7 @@ export async function startRegistryServer(opts: { host?: string; port?: number; 
     listShards: unary((req) => ({ shards: registry.list(req.run_id) })),
   }
   const server = new grpc.Server()
-  server.addService(ShardRegistryServiceService, withAuth(impl, opts.authToken))
+  server.addService(...safeService(ShardRegistryServiceService, impl, opts.authToken))
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' })
   health.addToServer(server)
   new ReflectionService(loadSync('dsmath/v1/registry.proto', { includeDirs: [SCHEMAS] })).addToServer(server)

@@ -10,7 +10,7 @@ import { access, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/pr
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import { RpcError, unary, withAuth } from '../grpc-common.ts'
+import { RpcError, safeService, unary } from '../grpc-common.ts'
 import { loadSync } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
@@ -461,10 +461,10 @@ export async function startRlServer(kind: 'reward' | 'grpo', opts: RlServerOptio
   const scorers = new Map<string, Promise<Scorer>>()
   if (kind === 'reward') {
     impl = rewardImpl(jobs, opts, scorers) as unknown as grpc.UntypedServiceImplementation
-    server.addService(RewardServiceService, withAuth(impl, opts.authToken))
+    server.addService(...safeService(RewardServiceService, impl, opts.authToken))
   } else {
     impl = grpoImpl(jobs, opts) as unknown as grpc.UntypedServiceImplementation
-    server.addService(GrpoServiceService, withAuth(impl, opts.authToken))
+    server.addService(...safeService(GrpoServiceService, impl, opts.authToken))
   }
   const health = new HealthImplementation({ '': 'SERVING', [name]: 'SERVING' })
   health.addToServer(server)

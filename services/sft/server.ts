@@ -10,7 +10,7 @@ import { access, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/pro
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import { RpcError, unary, withAuth } from '../grpc-common.ts'
+import { RpcError, safeService, unary } from '../grpc-common.ts'
 export { RpcError }
 import { loadSync } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
@@ -269,7 +269,7 @@ export async function startSftServer(opts: SftServerOptions): Promise<RunningSft
     },
   }
   const server = new grpc.Server()
-  server.addService(SftServiceService, withAuth(impl, opts.authToken))
+  server.addService(...safeService(SftServiceService, impl, opts.authToken))
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' })
   health.addToServer(server)
   new ReflectionService(loadSync('dsmath/v1/training.proto', { includeDirs: [SCHEMAS] })).addToServer(server)

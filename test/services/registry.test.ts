@@ -72,6 +72,26 @@ describe('ShardRegistryService', () => {
     await server.close()
   })
 
+  it('answers a request the decoder refuses (rows 2^60, past 2^53) with INVALID_ARGUMENT, not INTERNAL', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsmath-registry-'))
+    const server = await startRegistryServer({ statePath: join(dir, 'registry.jsonl') })
+    // RegisterShardRequest { event: { rows: 2^60 } }, by hand: the generated encoder cannot write it.
+    const event = Buffer.from([0x28, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])
+    const request = Buffer.concat([Buffer.from([0x0a, event.length]), event])
+    const Raw = grpc.makeGenericClientConstructor({
+      registerShard: {
+        path: '/dsmath.v1.ShardRegistryService/RegisterShard', requestStream: false, responseStream: false,
+        requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b,
+      },
+    }, 'Raw')
+    const client = new Raw(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as { registerShard: (r: Buffer, cb: (e: grpc.ServiceError | null) => void) => void; close(): void }
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => client.registerShard(request, resolve))
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT)
+    expect(err?.details).toMatch(/^request: cannot be decoded/)
+    client.close()
+    await server.close()
+  })
+
   it('answers health checks and requires the token when one is set', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dsmath-registry-'))
     const server = await startRegistryServer({ statePath: join(dir, 'r.jsonl'), authToken: 's3cret' })
