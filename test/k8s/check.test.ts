@@ -96,7 +96,7 @@ describe('k8s-check', () => {
   })
 
   it('fails on a value of the wrong type', async () => {
-    const root = await brokenCopy('overlays/prod/torch-worker-gpu.yaml', 'nvidia.com/gpu: "8"\n            limits:', 'nvidia.com/gpu: [8]\n            limits:')
+    const root = await brokenCopy('overlays/prod/torch-worker-gpu.yaml', 'nvidia.com/gpu: "1"\n            limits:', 'nvidia.com/gpu: [1]\n            limits:')
     const res = await check(root)
     expect(res.code).toBe(1)
     expect(res.out).toMatch(/^FAIL +overlays\/prod +Deployment dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: schema: .*(quantit|Quantity)/im)
