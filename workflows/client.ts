@@ -19,6 +19,8 @@ export function workflowIdFor(runId: string): string {
 
 export async function submitCorpusRun(client: Client, input: CorpusRunInput, wait: boolean): Promise<{ workflowId: string; result?: CorpusRunResult }> {
   const workflowId = workflowIdFor(input.runId)
-  const handle = await client.workflow.start(corpusWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] })
+  const handle = await client.workflow.start(corpusWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] }).catch((err: Error) => {
+    throw err.name === 'WorkflowExecutionAlreadyStartedError' ? new Error(`run ${input.runId} is already running (workflow ${workflowId}); give another --run-id`) : err
+  })
   return { workflowId, result: wait ? await handle.result() : undefined }
 }

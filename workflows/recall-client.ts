@@ -8,7 +8,9 @@ export const recallWorkflowId = (runId: string): string => `recall-${runId}`
 
 export async function startRecall(client: Client, input: RecallRunInput): Promise<string> {
   const workflowId = recallWorkflowId(input.runId)
-  await client.workflow.start(recallWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] })
+  await client.workflow.start(recallWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] }).catch((err: Error) => {
+    throw err.name === 'WorkflowExecutionAlreadyStartedError' ? new Error(`run ${input.runId} is already running (workflow ${workflowId}); give another --run-id`) : err
+  })
   return workflowId
 }
 

@@ -54,7 +54,13 @@ export async function recallWorkflow(input: RecallRunInput, carry?: RecallCarry)
   setHandler(submitReviewUpdate, (submission) => {
     answer = submission
     return { accepted: submission.domains.reduce((n, d) => n + d.mathPaths.length, 0) }
-  }, { validator: (submission) => validateReview(input.runId, pending, submission) })
+  }, {
+    validator: (submission) => {
+      // Two reviews of one iteration can both arrive before the workflow takes the first: the second is refused.
+      if (answer !== null) throw new Error(`run ${input.runId}: the review of iteration ${pending?.iteration ?? '?'} was already submitted`)
+      validateReview(input.runId, pending, submission)
+    },
+  })
   // Handlers first: a query that arrives with the first workflow task must find them.
   if (!carry) seedSize = await recallInitialSeedSize()
 

@@ -1,11 +1,11 @@
 // `dsmath recall submit` and `dsmath recall status`: the recall loop as a Temporal workflow.
 import { connectClient } from '../../workflows/client.ts'
-import { recallResult, recallStatus, startRecall } from '../../workflows/recall-client.ts'
+import { recallResult, recallStatus, recallWorkflowId, startRecall } from '../../workflows/recall-client.ts'
 import type { RecallStatus, ReviewTimeoutPolicy } from '../../workflows/recall-types.ts'
 import { describeIteration } from '../recall/loop.ts'
 import { loadReviewRules } from '../recall/rules.ts'
 import { resolveInputs } from '../pipeline/inputs.ts'
-import { intFlag, parse, required, UsageError } from './args.ts'
+import { intFlag, log, parse, required, UsageError } from './args.ts'
 import { RECALL_FLAGS, recallParams } from './recall.ts'
 
 const SUBMIT_USAGE = `
@@ -67,7 +67,14 @@ export async function recallStatusCommand(argv: string[]): Promise<number> {
       const status = await recallStatus(client, runId)
       if (values.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n')
       else process.stdout.write(renderStatus(status) + '\n')
-      if (!values.follow || status.phase === 'done') return 0
+      if (status.phase === 'done') return 0
+      // A failed, cancelled or terminated run still answers queries with its last phase: say how it ended.
+      const run = await client.workflow.getHandle(recallWorkflowId(runId)).describe()
+      if (run.status.name !== 'RUNNING') {
+        log(`run ${runId} ended ${run.status.name}${run.status.name === 'COMPLETED' ? '' : ' (see temporal workflow show -w ' + recallWorkflowId(runId) + ')'}`)
+        return run.status.name === 'COMPLETED' ? 0 : 1
+      }
+      if (!values.follow) return 0
       await new Promise((r) => setTimeout(r, 2000))
     }
   } finally {

@@ -45,6 +45,7 @@ async function pendingOf(client: Client, runId: string): Promise<PendingReview> 
 /** Groups paths under the domains of a pending review; every domain appears. */
 export function buildSubmission(runId: string, pending: PendingReview, paths: string[]): ReviewSubmission {
   const domainOfPath = (p: string): string => {
+    if (!p.includes('/')) throw new UsageError(`path '${p}' must be HOST/PATH, such as ${p}/ (the whole site) or ${p}/math/`)
     const host = p.slice(0, p.indexOf('/')).toLowerCase().replace(/^\*\./, '')
     const d = pending.domains.find((x) => host === x.domain || host.endsWith(`.${x.domain}`))
     if (!d) throw new UsageError(`path '${p}' is under none of the domains awaiting review (${pending.domains.map((x) => x.domain).join(', ')})`)

@@ -63,6 +63,10 @@ interface Marker {
   state: 'sending' | 'done'
   /** Per-partition end offsets (read_committed) taken before the send. */
   since?: string[]
+  /** The announcement it is about: a marker of another run (the same --out, a new run id) or of another version
+   * of the shard does not stand for this one. */
+  key?: string
+  sha256?: string
 }
 
 /**
@@ -73,8 +77,10 @@ interface Marker {
  * marker says 'sending', it scans the topic from the recorded offsets for the key and sends only if absent.
  */
 export async function announceShard(event: ShardEvent, markerPath: string): Promise<'sent' | 'already-announced'> {
-  const marker = await readMarker(markerPath)
+  const found = await readMarker(markerPath)
+  const marker = found && found.key === event.idempotency_key && found.sha256 === event.sha256 ? found : null
   if (marker?.state === 'done') return 'already-announced'
+  const about = { key: event.idempotency_key, sha256: event.sha256 }
   const txId = `dsmath-shards-${createHash('sha1').update(event.idempotency_key).digest('hex').slice(0, 20)}`
   const producer = new Producer({
     clientId: 'dsmath-announcer', bootstrapBrokers: kafkaBrokers(), serializers: stringSerializers,
@@ -86,14 +92,14 @@ export async function announceShard(event: ShardEvent, markerPath: string): Prom
     const fence = await producer.beginTransaction()
     await fence.cancel()
     if (marker?.state === 'sending' && (await keyOnTopic(event.idempotency_key, marker.since ?? []))) {
-      await writeObject(markerPath, JSON.stringify({ state: 'done' }))
+      await writeObject(markerPath, JSON.stringify({ state: 'done', ...about } satisfies Marker))
       return 'already-announced'
     }
-    await writeObject(markerPath, JSON.stringify({ state: 'sending', since: await endOffsets() } satisfies Marker))
+    await writeObject(markerPath, JSON.stringify({ state: 'sending', since: await endOffsets(), ...about } satisfies Marker))
     const tx = await producer.beginTransaction()
     await tx.send({ messages: [{ topic: SHARDS_TOPIC, key: event.idempotency_key, value: encodeEvent(event) }] })
     await tx.commit()
-    await writeObject(markerPath, JSON.stringify({ state: 'done' } satisfies Marker))
+    await writeObject(markerPath, JSON.stringify({ state: 'done', ...about } satisfies Marker))
     return 'sent'
   } catch (err) {
     throw describeKafkaError(err, `announcing shard ${event.idempotency_key}`)
