@@ -19,11 +19,12 @@ RUN if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --no-cache-dir ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==${TORCH_VERSION}"
-# requirements.lock (make pylock) pins every dependency of the dev venv, so the image gets the same versions.
-COPY requirements.txt requirements.lock /tmp/
+# The direct requirements are pinned; requirements.lock is not used as constraints here, because its CUDA
+# runtime wheels are those of PyPI's torch and a TORCH_INDEX_URL build may need others.
+COPY requirements.txt /tmp/requirements.txt
 COPY services /tmp/services
-RUN pip install --no-cache-dir -c /tmp/requirements.lock -r /tmp/requirements.txt \
- && if [ -f /tmp/services/worker/requirements.txt ]; then pip install --no-cache-dir -c /tmp/requirements.lock -r /tmp/services/worker/requirements.txt; fi
+RUN pip install --no-cache-dir -r /tmp/requirements.txt \
+ && if [ -f /tmp/services/worker/requirements.txt ]; then pip install --no-cache-dir -r /tmp/services/worker/requirements.txt; fi
 
 FROM ${BASE_IMAGE} AS runtime
 RUN if ! command -v python3 >/dev/null; then \
