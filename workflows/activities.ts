@@ -96,7 +96,9 @@ export async function processWarc(job: ProcessWarcInput): Promise<ShardInfo & { 
       counted = cp.counters
     },
     afterRecord: async () => {
-      ctx.heartbeat(last)
+      ctx.heartbeat(last) // also how a cancellation of the run reaches this activity
+      // A cancelled run stops here, between records, at its last checkpoint (the heartbeat above).
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled')
       if (recordDelayMs > 0) await ctx.sleep(recordDelayMs)
     },
   })))
