@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { decodeParquet, encodeParquet } from '../shard/parquet.ts'
 import type { ShardRow } from '../shard/schema.ts'
 import { basename, joinLocation } from '../storage/location.ts'
-import { NotFoundError, readAll, readStream, removePrefix, writeObject } from '../storage/store.ts'
+import { NotFoundError, readAll, readStream, removeObject, removePrefix, writeObject } from '../storage/store.ts'
 import { readWarc } from '../warc/reader.ts'
 import { isBad } from '../warc/record.ts'
 import { addCounters, bump, emptyCounters, type Counters } from './counters.ts'
@@ -86,6 +86,9 @@ export async function runShardJob(job: ShardJob): Promise<ShardInfo> {
   if (job.resumeFrom) {
     const finished = await readFinished(job.outBase, shardId)
     if (finished) return finished
+  } else {
+    // A fresh start: what an earlier run into the same output finished must not answer this run's retries.
+    await removeObject(finishedPath(job.outBase, shardId))
   }
   const chunkRows = job.chunkRows ?? 2000
   const cp: Checkpoint = job.resumeFrom

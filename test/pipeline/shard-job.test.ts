@@ -47,4 +47,20 @@ describe('runShardJob', () => {
     expect(ids).toEqual(cleanIds)
     expect(resumed.counters).toEqual(clean.counters)
   })
+
+  it('a retry of a new run into the same output is not answered by what an earlier run finished', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'dsmath-rerun-'))
+    const earlier = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, stages: { languages: ['zh'], prefilter: false } })
+    let last: Checkpoint | undefined
+    let records = 0
+    await expect(runShardJob({
+      warcPath: WARC, outBase: out, models, chunkRows: 4,
+      onCheckpoint: (cp) => { last = cp },
+      afterRecord: async () => { if (++records === 30) throw new Error('simulated crash') },
+    })).rejects.toThrow('simulated crash')
+    const retried = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, resumeFrom: last })
+    const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-rerun-clean-')), models, chunkRows: 4 })
+    expect(retried.rows).toBe(clean.rows)
+    expect(retried.rows).not.toBe(earlier.rows)
+  })
 })
