@@ -23,20 +23,25 @@ export function unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.hand
   }
 }
 
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>
+
+/** A handler that first asks `refusal` about the call: an error refuses it (unary or streaming), null lets it run. */
+function guard(handler: Handler, refusal: (call: AnyCall) => { code: grpc.status; details: string } | null): Handler {
+  return ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+    const err = refusal(call) as grpc.ServiceError | null
+    if (!err) return (handler as (c: unknown, cb?: unknown) => void)(call, callback)
+    if (callback) callback(err)
+    else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', err)
+  }) as Handler
+}
+
 /** With a token, every call must carry `authorization: Bearer <token>`; health and reflection stay open. */
 export function withAuth<T extends grpc.UntypedServiceImplementation>(impl: T, token: string | undefined): T {
   if (!token) return impl
   const wrapped: Record<string, Handler> = {}
   for (const [name, handler] of Object.entries(impl)) {
-    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      if (call.metadata.get('authorization')[0] !== `Bearer ${token}`) {
-        const err = { code: grpc.status.UNAUTHENTICATED, details: 'authorization: missing or wrong bearer token' } as grpc.ServiceError
-        if (callback) callback(err)
-        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', err)
-        return
-      }
-      ;(handler as (c: unknown, cb?: unknown) => void)(call, callback)
-    }) as Handler
+    wrapped[name] = guard(handler as Handler, (call) => call.metadata.get('authorization')[0] !== `Bearer ${token}`
+      ? { code: grpc.status.UNAUTHENTICATED, details: 'authorization: missing or wrong bearer token' } : null)
   }
   return wrapped as unknown as T
 }
@@ -68,15 +73,8 @@ export function safeService<D extends grpc.ServiceDefinition, T extends grpc.Unt
   const authed = withAuth(impl, token)
   const wrapped: Record<string, Handler> = {}
   for (const [name, handler] of Object.entries(authed)) {
-    wrapped[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      if (call.request instanceof UndecodableRequest) {
-        const err = { code: grpc.status.INVALID_ARGUMENT, details: `request: cannot be decoded (${call.request.message})` } as grpc.ServiceError
-        if (callback) callback(err)
-        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', err)
-        return
-      }
-      ;(handler as (c: unknown, cb?: unknown) => void)(call, callback)
-    }) as Handler
+    wrapped[name] = guard(handler as Handler, (call) => call.request instanceof UndecodableRequest
+      ? { code: grpc.status.INVALID_ARGUMENT, details: `request: cannot be decoded (${call.request.message})` } : null)
   }
   return [safeDef as unknown as D, wrapped as unknown as T]
 }

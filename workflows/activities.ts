@@ -11,7 +11,7 @@ import { resolveInputs } from '../src/pipeline/inputs.ts'
 import { eventMarkerPath, runShardJob, shardIdFor, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest, type FailedInput } from '../src/shard/manifest.ts'
 import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
-import { readAll, UnreadableObjectError } from '../src/storage/store.ts'
+import { isUnreadable, readAll } from '../src/storage/store.ts'
 import { createLogger, type Logger } from '../src/obs/log.ts'
 import {
   badRecords, docsWritten, pagesDropped, pagesProcessed, recordsRead, shardSeconds, shardsAnnounced,
@@ -112,7 +112,7 @@ async function scoreUnlessUnreadable<T>(warcPath: string, score: () => Promise<T
   try {
     return await score()
   } catch (err) {
-    if (err instanceof UnreadableObjectError && err.message.startsWith(`${warcPath}:`)) throw ApplicationFailure.nonRetryable(err.message, UNREADABLE_INPUT)
+    if (isUnreadable(err, warcPath)) throw ApplicationFailure.nonRetryable(err.message, UNREADABLE_INPUT)
     throw err
   }
 }

@@ -2,15 +2,15 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client'
 import { recallStatusQuery, recallWorkflow, submitReviewUpdate } from './recall.ts'
 import type { RecallRunInput, RecallRunResult, RecallStatus, ReviewSubmission } from './recall-types.ts'
+import { alreadyRunning } from './client.ts'
 import { CORPUS_TASK_QUEUE } from './types.ts'
 
 export const recallWorkflowId = (runId: string): string => `recall-${runId}`
 
 export async function startRecall(client: Client, input: RecallRunInput): Promise<string> {
   const workflowId = recallWorkflowId(input.runId)
-  await client.workflow.start(recallWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] }).catch((err: Error) => {
-    throw err.name === 'WorkflowExecutionAlreadyStartedError' ? new Error(`run ${input.runId} is already running (workflow ${workflowId}); give another --run-id`) : err
-  })
+  await client.workflow.start(recallWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] })
+    .catch(alreadyRunning(input.runId, workflowId))
   return workflowId
 }
 

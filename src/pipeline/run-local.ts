@@ -4,6 +4,7 @@
 import type { FastTextModel } from '../fasttext/model.ts'
 import { buildManifest, writeManifest, type FailedInput, type Manifest } from '../shard/manifest.ts'
 import { basename } from '../storage/location.ts'
+import { isUnreadable } from '../storage/store.ts'
 import { badTotal } from './counters.ts'
 import { loadModels, type StageOptions } from './document.ts'
 import { DEFAULT_FILTERS, filterShard, type FilterOptions } from './filter-shard.ts'
@@ -23,8 +24,9 @@ export interface LocalRunOptions {
 }
 
 /**
- * A WARC that cannot be read at all (missing, a directory, access denied) is recorded in the manifest's
- * failed_inputs and the run carries on with the others; bad records inside a readable WARC are counted per file.
+ * A WARC that cannot be read at all (missing, a directory) is recorded in the manifest's failed_inputs and the run
+ * carries on with the others, as on Temporal; bad records inside a readable WARC are counted per file; any other
+ * error (the output cannot be written, say) ends the run.
  */
 export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manifest; manifestPath: string }> {
   const models = await loadModels(opts.model)
@@ -37,12 +39,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<{ manifest: Manif
       try {
         scored[i].resolve(await runShardJob({ warcPath, outBase: opts.out, models, stages: opts.stages }))
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err)
-        scored[i].resolve({ warc_path: warcPath, error: message.includes(warcPath) ? message : `${warcPath}: ${message}` })
+        if (isUnreadable(err, warcPath)) { scored[i].resolve({ warc_path: warcPath, error: err.message }); continue }
+        scored[i].reject(err)
+        throw err
       }
     }
   }
   const scoring = Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 2, opts.warcs.length) }, scoreLane))
+  scoring.catch(() => {}) // a failure also rejects its deferred, which the filter loop reports
   const shards: ShardInfo[] = []
   const failed: FailedInput[] = []
   const t0 = Date.now()

@@ -14,6 +14,11 @@ export class UnreadableObjectError extends Error {}
 
 export class NotFoundError extends UnreadableObjectError {}
 
+/** Whether `err` says that the object `uri` itself cannot be read (not some other object, not a transient error). */
+export function isUnreadable(err: unknown, uri: string): err is UnreadableObjectError {
+  return err instanceof UnreadableObjectError && err.message.startsWith(`${uri}:`)
+}
+
 function notFound(uri: string): NotFoundError {
   return new NotFoundError(`${uri}: no such file or object`)
 }

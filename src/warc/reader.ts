@@ -366,7 +366,7 @@ async function* readPlain(win: Window, start: number, limits: Limits): AsyncGene
     }
     win.drop(offset)
     // Gzip members after plain records (a .warc.gz appended to a .warc): read the rest as members.
-    if (await startsGzipMember(win, offset)) { yield* readGzipMembers(win, offset, limits); return }
+    if (win.slice(offset, offset + 1)[0] === GZIP_MAGIC[0] && (await startsGzipMember(win, offset))) { yield* readGzipMembers(win, offset, limits); return }
     const parsed = await parsePlainRecord(win, offset, limits)
     if ('bad' in parsed) {
       const next = await nextPlainRecord(win, offset + 1)

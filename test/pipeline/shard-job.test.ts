@@ -15,6 +15,18 @@ describe('runShardJob', () => {
   let models: Models
   beforeAll(async () => { models = await loadModels(await FastTextModel.load(await ensureDefaultModel())) }, 120_000)
 
+  /** Runs the WARC into `out` until a simulated crash at record 30; the last checkpoint it reported. */
+  async function crashAfter30Records(out: string): Promise<Checkpoint> {
+    let last: Checkpoint | undefined
+    let records = 0
+    await expect(runShardJob({
+      warcPath: WARC, outBase: out, models, chunkRows: 4,
+      onCheckpoint: (cp) => { last = cp },
+      afterRecord: async () => { if (++records === 30) throw new Error('simulated crash') },
+    })).rejects.toThrow('simulated crash')
+    return last!
+  }
+
   it('writes one row per HTML response, scored', async () => {
     const out = await mkdtemp(join(tmpdir(), 'dsmath-job-'))
     const info = await runShardJob({ warcPath: WARC, outBase: out, models })
@@ -32,15 +44,9 @@ describe('runShardJob', () => {
     const cleanIds = decodeParquet(await readFile(clean.path)).map((r) => r.warc_record_id)
 
     const out = await mkdtemp(join(tmpdir(), 'dsmath-crash-'))
-    let last: Checkpoint | undefined
-    let records = 0
-    await expect(runShardJob({
-      warcPath: WARC, outBase: out, models, chunkRows: 4,
-      onCheckpoint: (cp) => { last = cp },
-      afterRecord: async () => { if (++records === 30) throw new Error('simulated crash') },
-    })).rejects.toThrow('simulated crash')
-    expect(last!.offset).toBeGreaterThan(0)
-    expect(last!.chunks).toBeGreaterThan(0)
+    const last = await crashAfter30Records(out)
+    expect(last.offset).toBeGreaterThan(0)
+    expect(last.chunks).toBeGreaterThan(0)
 
     const resumed = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, resumeFrom: last })
     const ids = decodeParquet(await readFile(resumed.path)).map((r) => r.warc_record_id)
@@ -51,13 +57,7 @@ describe('runShardJob', () => {
   it('a retry of a new run into the same output is not answered by what an earlier run finished', async () => {
     const out = await mkdtemp(join(tmpdir(), 'dsmath-rerun-'))
     const earlier = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, stages: { languages: ['zh'], prefilter: false } })
-    let last: Checkpoint | undefined
-    let records = 0
-    await expect(runShardJob({
-      warcPath: WARC, outBase: out, models, chunkRows: 4,
-      onCheckpoint: (cp) => { last = cp },
-      afterRecord: async () => { if (++records === 30) throw new Error('simulated crash') },
-    })).rejects.toThrow('simulated crash')
+    const last = await crashAfter30Records(out)
     const retried = await runShardJob({ warcPath: WARC, outBase: out, models, chunkRows: 4, resumeFrom: last })
     const clean = await runShardJob({ warcPath: WARC, outBase: await mkdtemp(join(tmpdir(), 'dsmath-rerun-clean-')), models, chunkRows: 4 })
     expect(retried.rows).toBe(clean.rows)
