@@ -11,14 +11,15 @@ import { resolveInputs } from '../src/pipeline/inputs.ts'
 import { eventMarkerPath, runShardJob, shardIdFor, type Checkpoint, type ShardInfo } from '../src/pipeline/shard-job.ts'
 import { buildManifest, writeManifest, type FailedInput } from '../src/shard/manifest.ts'
 import { SHARD_SCHEMA_VERSION } from '../src/shard/schema.ts'
-import { isUnreadable, readAll } from '../src/storage/store.ts'
+import { joinLocation } from '../src/storage/location.ts'
+import { isUnreadable, readAll, writeObject } from '../src/storage/store.ts'
 import { createLogger, type Logger } from '../src/obs/log.ts'
 import {
   badRecords, docsWritten, pagesDropped, pagesProcessed, recordsRead, shardSeconds, shardsAnnounced,
 } from '../src/obs/metrics.ts'
 import { emptyCounters, type Counters } from '../src/pipeline/counters.ts'
 import { UNREADABLE_INPUT } from './failures.ts'
-import type { CorpusRunInput, ProcessWarcInput } from './types.ts'
+import type { CorpusRunInput, ProcessWarcInput, WarcList } from './types.ts'
 
 const models = new Map<string, Promise<FastTextModel>>()
 
@@ -37,8 +38,50 @@ function modelFor(uri: string): Promise<FastTextModel> {
   return m
 }
 
-export async function resolveWarcs(input: string, base?: string): Promise<string[]> {
-  return resolveInputs(input, base)
+/** Where a run keeps its WARC list and its batches' results, under --out. */
+function runDir(out: string, runId: string): string {
+  return joinLocation(out, '_runs', runId)
+}
+
+/** Resolves --input and writes the list to storage, one JSON string per line: a Common Crawl dump lists ~90,000
+ * WARCs, several MB, past what a Temporal payload may carry. */
+export async function listWarcs(input: string, base: string | undefined, out: string, runId: string): Promise<WarcList> {
+  const warcs = await resolveInputs(input, base)
+  const path = joinLocation(runDir(out, runId), 'warcs.jsonl')
+  await writeObject(path, warcs.map((w) => JSON.stringify(w)).join('\n') + '\n', { contentType: 'application/x-ndjson' })
+  return { path, count: warcs.length }
+}
+
+// Each batch of a run reads the same list: the last few lists read stay in memory.
+const lists = new Map<string, Promise<string[]>>()
+
+function readList(path: string): Promise<string[]> {
+  let list = lists.get(path)
+  if (!list) {
+    list = readAll(path).then((b) => b.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as string))
+    list.catch(() => lists.delete(path))
+    lists.set(path, list)
+    if (lists.size > 4) lists.delete(lists.keys().next().value!)
+  }
+  return list
+}
+
+export async function readWarcSlice(list: WarcList, start: number, end: number): Promise<string[]> {
+  const warcs = await readList(list.path)
+  if (warcs.length !== list.count) throw ApplicationFailure.nonRetryable(`${list.path}: holds ${warcs.length} WARCs, the run listed ${list.count}`)
+  return warcs.slice(start, end)
+}
+
+function batchResultPath(out: string, runId: string, batch: number): string {
+  return joinLocation(runDir(out, runId), `batch-${String(batch).padStart(6, '0')}.json`)
+}
+
+interface BatchResult { shards: ShardInfo[]; failed: FailedInput[] }
+
+export async function writeBatchResult(out: string, runId: string, batch: number, result: BatchResult): Promise<string> {
+  const path = batchResultPath(out, runId, batch)
+  await writeObject(path, JSON.stringify(result) + '\n', { contentType: 'application/json' })
+  return path
 }
 
 const baseLog = createLogger('corpus-worker')
@@ -140,6 +183,13 @@ export async function announce(runId: string, out: string, shard: ShardInfo): Pr
   return outcome
 }
 
-export async function writeRunManifest(input: CorpusRunInput, shards: ShardInfo[], failed: FailedInput[] = []): Promise<string> {
+/** The run's manifest, from the results its `batches` batches wrote. */
+export async function writeRunManifest(input: CorpusRunInput, batches: number): Promise<string> {
+  const shards: ShardInfo[] = [], failed: FailedInput[] = []
+  for (let b = 0; b < batches; b++) {
+    const r = JSON.parse((await readAll(batchResultPath(input.out, input.runId, b))).toString('utf8')) as BatchResult
+    shards.push(...r.shards)
+    failed.push(...r.failed)
+  }
   return writeManifest(input.out, buildManifest(input.runId, 'temporal', input.input, input.modelUri, shards, failed))
 }

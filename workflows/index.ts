@@ -1,3 +1,3 @@
 // Every workflow the dsmath worker runs (the bundle's entry point).
-export { corpusWorkflow } from './corpus.ts'
+export { corpusBatchWorkflow, corpusWorkflow } from './corpus.ts'
 export { recallWorkflow } from './recall.ts'

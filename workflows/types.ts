@@ -15,6 +15,40 @@ export interface CorpusRunInput {
   heartbeatTimeoutSeconds?: number
   stages: StageOptions
   filters: FilterOptions
+  /** WARCs per child workflow (default: DEFAULT_BATCH_SIZE of limits.ts or 4 × concurrency, whichever is larger). */
+  batchSize?: number
+  /** Batches before the run continues as new (default BATCHES_PER_RUN). */
+  batchesPerRun?: number
+}
+
+/** The WARC list of a run, written once to storage: workflows pass its location and size, never the list. */
+export interface WarcList { path: string; count: number }
+
+/** One child workflow's share of a run: WARCs [start, end) of the list, in list order. */
+export interface CorpusBatchInput {
+  run: CorpusRunInput
+  list: WarcList
+  batch: number
+  start: number
+  end: number
+}
+
+/** A batch's counts; its shards and failed inputs are in storage at `resultPath` (read by the manifest). */
+export interface BatchSummary {
+  batch: number
+  resultPath: string
+  shards: number
+  docs: number
+  announced: number
+  alreadyAnnounced: number
+  failedInputs: number
+}
+
+/** What a corpus run carries over continue-as-new. */
+export interface CorpusCarry {
+  list: WarcList
+  nextBatch: number
+  totals: Omit<BatchSummary, 'batch' | 'resultPath'>
 }
 
 export interface ProcessWarcInput {

@@ -1,4 +1,5 @@
 import { connectClient, submitCorpusRun } from '../../workflows/client.ts'
+import { DEFAULT_BATCH_SIZE } from '../../workflows/limits.ts'
 import { ensureDefaultModel } from '../fasttext/default-model.ts'
 import { joinLocation } from '../storage/location.ts'
 import { readAll, writeObject } from '../storage/store.ts'
@@ -14,11 +15,13 @@ on the Kafka topic dsmath.shards exactly once. Flags as for 'corpus run', plus:
   --wait            wait for the run to finish and print its result
   --chunk-rows N    rows per staged chunk, i.e. per checkpoint (default 2000)
   --heartbeat-timeout S   seconds without a heartbeat before a WARC activity is retried (default 30)
+  --batch-size N    WARCs per child workflow (default 256 or 4 x --concurrency, the larger); batches run in
+                    list order, so a Common Crawl dump's 90,000 WARCs never sit in one workflow's history
 Workers must be able to read --input and --model and write --out (use s3:// for many machines).
 `
 
 export async function corpusSubmit(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' }, 'heartbeat-timeout': { type: 'string' } }, USAGE)
+  const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' }, 'heartbeat-timeout': { type: 'string' }, 'batch-size': { type: 'string' } }, USAGE)
   const input = required(values, 'input')
   const out = required(values, 'out')
   const runId = (values['run-id'] as string | undefined) ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`
@@ -33,7 +36,7 @@ export async function corpusSubmit(argv: string[]): Promise<number> {
     const { workflowId, result } = await submitCorpusRun(client, {
       runId, input, base: values.base as string | undefined, out, modelUri,
       concurrency: intFlag(values, 'concurrency', 4, 1), chunkRows: intFlag(values, 'chunk-rows', 2000, 1),
-      heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1), stages: await stageOptions(values), filters: filterOptions(values),
+      heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1), ...(values['batch-size'] ? { batchSize: intFlag(values, 'batch-size', DEFAULT_BATCH_SIZE, 1) } : {}), stages: await stageOptions(values), filters: filterOptions(values),
     }, Boolean(values.wait))
     if (!result) {
       process.stdout.write(values.json ? JSON.stringify({ workflowId, runId }) + '\n' : `submitted ${workflowId} (run ${runId})\n`)

@@ -10,6 +10,10 @@ import { decodeParquet } from '../../src/shard/parquet.ts'
 import type { Manifest } from '../../src/shard/manifest.ts'
 import { readAll } from '../../src/storage/store.ts'
 import { call, registryClient } from '../../services/registry/server.ts'
+import { connectClient } from '../../workflows/client.ts'
+import { corpusWorkflow } from '../../workflows/corpus.ts'
+import type { CorpusRunInput } from '../../workflows/types.ts'
+import { filterOptions, stageOptions } from '../../src/cli/corpus.ts'
 import { FIXTURES, runCli, runPython, startCli } from '../helpers.ts'
 import { freshBucket, upload } from './s3.ts'
 import { readAllShardEvents } from './kafka.ts'
@@ -41,11 +45,26 @@ describe('corpus submit on Temporal, S3 and Kafka', () => {
 
   it('writes the same rows as corpus run, announces each shard once, and registers each once', { timeout: 180_000 }, async () => {
     const runId = `it-${Date.now()}`
-    const submit = await runCli(['corpus', 'submit', '--input', `s3://${bucket}/in/`, '--out', `s3://${bucket}/out`, '--model', modelPath, '--run-id', runId, '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
+    // Two WARCs per batch: three child workflows, run in list order.
+    const submit = await runCli(['corpus', 'submit', '--input', `s3://${bucket}/in/`, '--out', `s3://${bucket}/out`, '--model', modelPath, '--run-id', runId, '--batch-size', '2', '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
     expect(submit.stderr, worker.output()).toBe('')
     expect(submit.code).toBe(0)
     const result = JSON.parse(submit.stdout)
     expect(result.shards).toBe(WARCS.length)
+
+    // The run's own history holds the batches, not the WARC list: it stays the same size for 5 WARCs or 90,000.
+    const temporal = await connectClient()
+    try {
+      const history = await temporal.workflow.getHandle(result.workflowId).fetchHistory()
+      const children = history.events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+        .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId)
+      expect(children).toEqual([0, 1, 2].map((b) => `${result.workflowId}/batch-${b}`))
+      const text = historyText(history)
+      expect(text).toContain('batch-000002.json') // payloads are read: the last batch's summary names its result
+      for (const w of WARCS) expect(text).not.toContain(basename(w))
+    } finally {
+      await temporal.connection.close()
+    }
 
     const manifest = JSON.parse((await readAll(`s3://${bucket}/out/manifest.json`)).toString()) as Manifest
     expect(manifest.shards).toHaveLength(WARCS.length)
@@ -95,6 +114,29 @@ print(json.dumps(out))
     for (const s of manifest.shards) expect(listed.shards.find((e) => e.idempotency_key === `${runId}/${s.shard_id}`)?.rows).toBe(s.rows)
   })
 
+  it('continues as new between batches and carries the totals over', { timeout: 120_000 }, async () => {
+    const runId = `it-can-${Date.now()}`
+    const input: CorpusRunInput = {
+      runId, input: `s3://${bucket}/in/`, out: `s3://${bucket}/out-can`, modelUri: modelPath, concurrency: 1, chunkRows: 2000,
+      stages: await stageOptions({}), filters: filterOptions({}), batchSize: 2, batchesPerRun: 1,
+    }
+    const temporal = await connectClient()
+    try {
+      const handle = await temporal.workflow.start(corpusWorkflow, { taskQueue, workflowId: `it-can-${runId}`, args: [input] })
+      const result = await handle.result()
+      expect(result).toMatchObject({ shards: WARCS.length, announced: WARCS.length, failedInputs: 0 })
+      const manifest = JSON.parse((await readAll(result.manifestPath)).toString()) as Manifest
+      expect(manifest.shards).toHaveLength(WARCS.length)
+      expect(manifest.shards.reduce((n, s) => n + s.rows, 0)).toBe(result.docs)
+      // Three batches, one per run: the first two runs end by continuing as new.
+      const first = await temporal.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory()
+      expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy()
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId)
+    } finally {
+      await temporal.connection.close()
+    }
+  })
+
   it('lists a WARC that is not there in failed_inputs, without retries, and finishes the others', { timeout: 120_000 }, async () => {
     const runId = `it-missing-${Date.now()}`
     const missing = `s3://${bucket}/in/not-there.warc.gz`
@@ -112,3 +154,8 @@ print(json.dumps(out))
     expect(starts).toHaveLength(1)
   })
 })
+
+/** Every payload of a history, decoded: what the run's events carry (history events serialise bytes as base64). */
+function historyText(history: { events?: unknown[] | null }): string {
+  return JSON.stringify(history.events, (k, v) => (k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v))
+}

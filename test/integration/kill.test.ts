@@ -20,7 +20,11 @@ const taskQueue = `it-kill-${Date.now()}`
 const workers: Awaited<ReturnType<typeof startCli>>[] = []
 
 async function heartbeatedOffset(client: Awaited<ReturnType<typeof connectClient>>, workflowId: string): Promise<number> {
-  const d = await client.workflow.getHandle(workflowId).describe()
+  const d = await client.workflow.getHandle(workflowId).describe().catch((err: Error) => {
+    if (err.name === 'WorkflowNotFoundError') return null // the batch has not started yet
+    throw err
+  })
+  if (!d) return 0
   for (const a of d.raw.pendingActivities ?? []) {
     const payload = a.heartbeatDetails?.payloads?.[0]?.data
     if (a.activityType?.name === 'processWarc' && payload && payload.length > 0) {
@@ -47,9 +51,10 @@ describe('a worker killed mid-WARC', () => {
 
     const client = await connectClient()
     const workflowId = workflowIdFor(runId)
+    const batchId = `${workflowId}/batch-0` // the WARC activities run in the run's batch workflows
     let seen = 0
     for (let i = 0; i < 200 && seen === 0; i++) {
-      seen = await heartbeatedOffset(client, workflowId)
+      seen = await heartbeatedOffset(client, batchId)
       if (seen === 0) await new Promise((r) => setTimeout(r, 100))
     }
     expect(seen).toBeGreaterThan(0)

@@ -83,7 +83,7 @@ describe('metrics of the corpus worker and the registry', () => {
     const lines = jsonLines(worker.output()).filter((l) => l.msg === 'shard scored')
     expect(lines).toHaveLength(WARCS.length)
     for (const l of lines) {
-      expect(l).toMatchObject({ level: 'info', service: 'corpus-worker', run_id: runId, workflow_id: `corpus-${runId}`, activity: 'processWarc' })
+      expect(l).toMatchObject({ level: 'info', service: 'corpus-worker', run_id: runId, workflow_id: `corpus-${runId}/batch-0`, activity: 'processWarc' })
       expect(manifest.shards.map((s) => s.shard_id)).toContain(l.shard_id)
     }
     expect(jsonLines(worker.output()).filter((l) => l.msg === 'shard announced' && l.run_id === runId)).toHaveLength(WARCS.length)
