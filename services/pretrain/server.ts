@@ -18,7 +18,7 @@ import {
 } from '../../src/gen/dsmath/v1/training.ts'
 import { ConfigError, resolvePretrainJob, type ResolvedJob } from '../../src/train/job.ts'
 import { listCheckpoints, runPretrain } from '../../src/train/pretrain.ts'
-import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { openJobWorker, type WorkerConn } from '../../src/train/worker.ts'
 import { eventsConsumed, trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 import { ShardLog, startShardFeed, type ShardFeed, type ShardRecord } from './shards.ts'
 
@@ -166,7 +166,7 @@ export class PretrainJobs {
     const shardLog = await ShardLog.open(join(job.dir, 'shards.jsonl'))
     const pending: ShardRecord[] = []
     const feeds: ShardFeed[] = []
-    let worker: SpawnedWorker | null = null
+    let worker: Awaited<ReturnType<typeof openJobWorker>> | null = null
     let conn: WorkerConn | null = null
     try {
       for (const s of run.sources.filter((x) => x.shardsTopic)) {
@@ -194,8 +194,11 @@ export class PretrainJobs {
         for (const r of pending.splice(0)) run.sources.find((s) => s.name === r.source)?.uris.push(r.path)
       }
       job.update({ message: '' })
-      if (job.resolved.workerAddresses.length === 0) worker = await spawnWorker({ threads: this.opts.workerThreads ?? 0 })
-      conn = new WorkerConn(job.resolved.workerAddresses[0] ?? worker!.address, job.resolved.workerToken || undefined, job.resolved.stepDeadlineMs)
+      worker = await openJobWorker({
+        addresses: job.resolved.workerAddresses, jobId: `pretrain/${job.id}`, token: job.resolved.workerToken || undefined,
+        stepDeadlineMs: job.resolved.stepDeadlineMs, threads: this.opts.workerThreads ?? 0,
+      })
+      conn = worker.conn
       let firstLoss = job.status.metrics.first_loss
       let tokensTotal = 0, msTotal = 0
       const summary = await runPretrain(run, conn, {
@@ -225,6 +228,8 @@ export class PretrainJobs {
         },
         shouldStop: () => job.cancelRequested || this.stopping,
       })
+      await worker.close() // before the final status: whoever sees it may send the next job to this worker
+      worker = null
       if (summary.cancelled && !job.cancelRequested) {
         job.update({ message: `service stopped at step ${summary.steps}; the job resumes when it starts again` })
         await job.persist()
@@ -238,8 +243,7 @@ export class PretrainJobs {
       this.log(`pretrain: job ${job.id} ${JobState[job.status.state]} at step ${job.status.step}`, { job_id: job.id, step: job.status.step, loss: job.status.loss })
     } finally {
       for (const f of feeds) await f.close()
-      conn?.close()
-      await worker?.stop()
+      await worker?.close()
     }
   }
 }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { access, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { randomUUID } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import { RpcError, safeService, unary } from '../grpc-common.ts'
 import { loadSync } from '@grpc/proto-loader'
@@ -16,7 +17,7 @@ import { ReflectionService } from '@grpc/reflection'
 import { HealthImplementation } from 'grpc-health-check'
 import {
   GrpoJobConfig, GrpoServiceService, JobState, LrSchedule_Kind, RewardJobConfig, RewardKind, RewardServiceService, type Checkpoint, type GrpoServiceServer,
-  type JobStatus, type RewardScore, type RewardServiceScoreRequest, type RewardServiceServer, type WorkerPool,
+  type JobStatus, type RewardScore, type RewardServiceScoreRequest, type RewardServiceScoreResponse, type RewardServiceServer, type WorkerPool,
 } from '../../src/gen/dsmath/v1/training.ts'
 import { LossAggregation } from '../../src/gen/dsmath/v1/worker.ts'
 import { gradeResponse } from '../../src/grade/grade.ts'
@@ -26,7 +27,7 @@ import { rlQuestion, runIterative, runRl, type RlConfig, type RlContext, type Rl
 import { readProblems } from '../../src/train/eval.ts'
 import { scheduleErrors } from '../../src/train/schedule.ts'
 import { checkpointTokenizerPath, cotPrompt, loadTokenizer } from '../../src/train/sft.ts'
-import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { openJobWorker, WORKER_POOL_ENV } from '../../src/train/worker.ts'
 import { observeTrainStep } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
@@ -67,13 +68,12 @@ class Job {
   }
 }
 
-/** A worker for a job: the pool's first address, or one started for it. */
-async function openWorker(pool: WorkerPool | undefined, threads: number): Promise<{ w: RlWorker; close(): Promise<void> }> {
-  let spawned: SpawnedWorker | null = null
-  if (!pool?.addresses.length) spawned = await spawnWorker({ threads })
-  const conn = new WorkerConn(pool?.addresses[0] ?? spawned!.address, pool?.auth_token || undefined, Number(pool?.step_deadline_ms || 0) || 600_000)
-  const w = new RlWorker(conn, pool?.auth_token || undefined)
-  return { w, close: async () => { conn.close(); await spawned?.stop() } }
+/** A worker for a job: a free one of the pool claimed for `jobId` (openJobWorker), or one started for it. */
+async function openWorker(pool: WorkerPool | undefined, threads: number, jobId: string): Promise<{ w: RlWorker; close(): Promise<void> }> {
+  const { conn, close } = await openJobWorker({
+    addresses: pool?.addresses ?? [], jobId, token: pool?.auth_token || undefined, stepDeadlineMs: Number(pool?.step_deadline_ms || 0) || 600_000, threads,
+  })
+  return { w: new RlWorker(conn, pool?.auth_token || undefined), close }
 }
 
 async function policyContext(w: RlWorker, checkpoint: string, tokenizer: string, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {
@@ -262,7 +262,7 @@ function grpoImpl(jobs: Jobs, opts: RlServerOptions): GrpoServiceServer {
       const job = created
       const question = await questionSource(cfg.questions).catch((e: Error) => { jobs.jobs.delete(job.id); throw e instanceof RpcError ? e : invalid('config.questions', e.message) })
       jobs.run(job, GrpoJobConfig.toJSON(cfg), async () => {
-        const { w, close } = await openWorker(c.workers, opts.workerThreads ?? 0)
+        const { w, close } = await openWorker(c.workers, opts.workerThreads ?? 0, `grpo/${job.id}`)
         try {
           const ctx = await policyContext(w, c.init_checkpoint, c.tokenizer, cfg.fresh_optimizer)
           const method = (cfg.method || 'grpo') as RlConfig['method']
@@ -343,9 +343,10 @@ async function readRewardData(path: string, kind: RewardKind, codec: RlContext['
   return out
 }
 
-type Scorer = { w: RlWorker; close(): Promise<void>; codec: RlContext['codec']; eosId: number; isNewline(id: number): boolean }
+/** A worker the RewardService started for itself to score with one reward model (when Score names no pool). */
+type OwnScorer = { w: RlWorker; close(): Promise<void> }
 
-function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Promise<Scorer>>): RewardServiceServer {
+function rewardImpl(jobs: Jobs, opts: RlServerOptions, ownScorers: Map<string, Promise<OwnScorer>>): RewardServiceServer {
   return {
     submitJob: unary(async (req) => {
       const cfg = checkRewardConfig(req.config)
@@ -354,7 +355,7 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
       if (!(created instanceof Job)) return { status: created }
       const job = created
       jobs.run(job, RewardJobConfig.toJSON(cfg), async () => {
-        const { w, close } = await openWorker(c.workers, opts.workerThreads ?? 0)
+        const { w, close } = await openWorker(c.workers, opts.workerThreads ?? 0, `reward/${job.id}`)
         try {
           const ctx = await policyContext(w, c.init_checkpoint, c.tokenizer)
           const seed = Number(c.seed) || 1
@@ -411,41 +412,54 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, scorers: Map<string, Prom
         }
       }
       if (!req.reward_checkpoint) throw invalid('reward_checkpoint', 'required for OUTCOME and PROCESS rewards')
-      const key = `${req.reward_checkpoint}|${req.workers?.addresses.join(',') ?? ''}`
-      let scorer = scorers.get(key)
-      if (!scorer) {
-        scorer = (async () => {
-          // The tokenizer first: a bad reward_checkpoint must not leave a worker behind.
-          const { tokenizer, eosId } = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
-            if (!err.message.startsWith('tokenizer: cannot read')) throw err
-            throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
-          })
-          const ww = await openWorker(req.workers, opts.workerThreads ?? 0)
-          return { ...ww, codec: tokenizer, eosId, isNewline: newlineTest(tokenizer) }
-        })()
-        scorers.set(key, scorer)
-        scorer.catch(() => scorers.delete(key))
-      }
-      const s = await scorer
-      // loaded for every request: a worker holds one reward model, and a job on the same worker may have
-      // replaced it since the last Score
-      await loadTrainedRewardModel(s.w, req.reward_checkpoint, { field: 'reward_checkpoint' }).catch(async (err: unknown) => {
-        if (!(err instanceof NotARewardModelError)) throw err
-        scorers.delete(key)
-        await s.close()
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, err.message)
+      // The tokenizer first: a bad reward_checkpoint must not claim or start a worker.
+      const codec = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
+        if (!err.message.startsWith('tokenizer: cannot read')) throw err
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
       })
-      const seqs = req.items.map((it) => {
-        const prompt = s.codec.encode(cotPrompt(it.question))
-        const resp = [...s.codec.encode(it.response), s.eosId]
-        const ends = req.kind === RewardKind.REWARD_KIND_PROCESS ? stepEnds(resp, s.isNewline) : [resp.length - 1]
-        return { tokens: [...prompt, ...resp], positions: ends.map((e) => prompt.length + e) }
-      })
-      const res = await s.w.rewardScore(seqs)
-      return {
-        scores: res.sequences.map((x): RewardScore => ({ score: x.scores[x.scores.length - 1], step_scores: req.kind === RewardKind.REWARD_KIND_PROCESS ? [...x.scores] : [], answer: '' })),
+      const scorer = { codec: codec.tokenizer, eosId: codec.eosId, isNewline: newlineTest(codec.tokenizer) }
+      // A worker of a pool is claimed for this request alone and released after it; without a pool, the service
+      // keeps a worker of its own per reward model.
+      if (req.workers?.addresses.length || process.env[WORKER_POOL_ENV]) {
+        const ww = await openWorker(req.workers, opts.workerThreads ?? 0, `reward-score/${randomUUID()}`)
+        try {
+          return await scoreItems(ww.w, req, scorer)
+        } finally {
+          await ww.close()
+        }
       }
+      let own = ownScorers.get(req.reward_checkpoint)
+      if (!own) {
+        own = openWorker(undefined, opts.workerThreads ?? 0, '')
+        ownScorers.set(req.reward_checkpoint, own)
+        own.catch(() => ownScorers.delete(req.reward_checkpoint))
+      }
+      const ww = await own
+      return await scoreItems(ww.w, req, scorer).catch(async (err: unknown) => {
+        if (err instanceof RpcError && err.code === grpc.status.FAILED_PRECONDITION) {
+          ownScorers.delete(req.reward_checkpoint) // not a reward model: its worker goes
+          await ww.close()
+        }
+        throw err
+      })
     }),
+  }
+}
+
+/** Loads the reward model (for every request: a worker holds one, and a job may have replaced it since) and scores the items. */
+async function scoreItems(w: RlWorker, req: RewardServiceScoreRequest, s: { codec: RlContext['codec']; eosId: number; isNewline(id: number): boolean }): Promise<RewardServiceScoreResponse> {
+  await loadTrainedRewardModel(w, req.reward_checkpoint, { field: 'reward_checkpoint' }).catch((err: unknown) => {
+    throw err instanceof NotARewardModelError ? new RpcError(grpc.status.FAILED_PRECONDITION, err.message) : err
+  })
+  const seqs = req.items.map((it) => {
+    const prompt = s.codec.encode(cotPrompt(it.question))
+    const resp = [...s.codec.encode(it.response), s.eosId]
+    const ends = req.kind === RewardKind.REWARD_KIND_PROCESS ? stepEnds(resp, s.isNewline) : [resp.length - 1]
+    return { tokens: [...prompt, ...resp], positions: ends.map((e) => prompt.length + e) }
+  })
+  const res = await w.rewardScore(seqs)
+  return {
+    scores: res.sequences.map((x): RewardScore => ({ score: x.scores[x.scores.length - 1], step_scores: req.kind === RewardKind.REWARD_KIND_PROCESS ? [...x.scores] : [], answer: '' })),
   }
 }
 
@@ -458,7 +472,7 @@ export async function startRlServer(kind: 'reward' | 'grpo', opts: RlServerOptio
   const server = new grpc.Server()
   const name = kind === 'reward' ? 'dsmath.v1.RewardService' : 'dsmath.v1.GrpoService'
   let impl: grpc.UntypedServiceImplementation
-  const scorers = new Map<string, Promise<Scorer>>()
+  const scorers = new Map<string, Promise<OwnScorer>>()
   if (kind === 'reward') {
     impl = rewardImpl(jobs, opts, scorers) as unknown as grpc.UntypedServiceImplementation
     server.addService(...safeService(RewardServiceService, impl, opts.authToken))

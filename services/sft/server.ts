@@ -21,7 +21,7 @@ import {
 import { listCheckpoints } from '../../src/train/pretrain.ts'
 import { parseGeneratedUri } from '../../src/train/arithmetic.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
-import { spawnWorker, WorkerConn, type SpawnedWorker } from '../../src/train/worker.ts'
+import { openJobWorker, type WorkerConn } from '../../src/train/worker.ts'
 import { trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
@@ -201,11 +201,14 @@ export class SftJobs {
     job.update({ state: JobState.JOB_STATE_RUNNING, message: '' })
     await job.persist()
     this.log(`sft: job ${job.id} running (${job.status.total_steps} steps from ${job.resolved.run.checkpoint})`, { job_id: job.id })
-    let worker: SpawnedWorker | null = null
+    let worker: Awaited<ReturnType<typeof openJobWorker>> | null = null
     let conn: WorkerConn | null = null
     try {
-      if (job.resolved.workerAddresses.length === 0) worker = await spawnWorker({ threads: this.opts.workerThreads ?? 0 })
-      conn = new WorkerConn(job.resolved.workerAddresses[0] ?? worker!.address, job.resolved.workerToken || undefined, job.resolved.stepDeadlineMs)
+      worker = await openJobWorker({
+        addresses: job.resolved.workerAddresses, jobId: `sft/${job.id}`, token: job.resolved.workerToken || undefined,
+        stepDeadlineMs: job.resolved.stepDeadlineMs, threads: this.opts.workerThreads ?? 0,
+      })
+      conn = worker.conn
       if (job.resolved.workerToken) process.env.DSMATH_AUTH_TOKEN ??= job.resolved.workerToken
       let firstLoss: number | undefined, respTokens = 0, tokens = 0, ms = 0
       const summary = await runSft(job.resolved.run, conn, {
@@ -227,6 +230,8 @@ export class SftJobs {
         onCheckpoint: async (c) => { job.update({ last_checkpoint: c.path }); await job.persist() },
         shouldStop: () => job.cancelRequested || this.stopping,
       })
+      await worker.close() // before the final status: whoever sees it may send the next job to this worker
+      worker = null
       const stopped = summary.steps < job.resolved.run.steps
       job.update(stopped
         ? { state: JobState.JOB_STATE_CANCELLED, message: `${job.cancelRequested ? 'cancelled' : 'service stopped'} at step ${summary.steps} (checkpoint saved)` }
@@ -234,8 +239,7 @@ export class SftJobs {
       await job.persist()
       this.log(`sft: job ${job.id} ${JobState[job.status.state]} at step ${job.status.step}`, { job_id: job.id, step: job.status.step, loss: job.status.loss })
     } finally {
-      conn?.close()
-      await worker?.stop()
+      await worker?.close()
     }
   }
 }

@@ -40,6 +40,7 @@ from dsmath.v1 import worker_pb2_grpc as pb_grpc  # noqa: E402
 
 from . import metrics  # noqa: E402
 from .errors import RpcError, invalid, require_finite_update  # noqa: E402,F401 (RpcError and invalid are this module's API too)
+from .lease import DEFAULT_TTL_SECONDS, Lease, job_of  # noqa: E402
 from . import reward  # noqa: E402
 from .model import Config, Transformer  # noqa: E402
 
@@ -141,7 +142,7 @@ LOGPROBS_BATCH = 64
 
 
 class Worker:
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, lease_seconds: float = DEFAULT_TTL_SECONDS) -> None:
         self.device = device
         self.lock = threading.Lock()  # the model is shared state: one call at a time
         self.model: Transformer | None = None
@@ -150,6 +151,7 @@ class Worker:
         self.dtype_enum = pb.DTYPE_UNSPECIFIED
         self.step = 0
         self.reference: Transformer | None = None  # frozen copy of the policy for the KL term (ResetReference)
+        self.lease = Lease(lease_seconds)
         torch.use_deterministic_algorithms(True, warn_only=True)
 
     # -- helpers --
@@ -556,6 +558,9 @@ class Worker:
         if model is not None:
             res.model_loaded, res.step, res.num_params = True, self.step, model.num_params()
             res.model.CopyFrom(self.model_pb())
+        held, left = self.lease.holder()
+        if held is not None:
+            res.held_by_job, res.hold_seconds_left = held, left
         return res
 
 
@@ -570,7 +575,12 @@ class Servicer(pb_grpc.WorkerServiceServicer):
                     remaining = context.time_remaining()
                     if remaining is not None and remaining <= 0:
                         raise RpcError(grpc.StatusCode.DEADLINE_EXCEEDED, 'deadline passed while waiting for the worker')
-                    return fn()
+                    job = job_of(context)
+                    self.w.lease.enter(job)
+                    try:
+                        return fn()
+                    finally:
+                        self.w.lease.leave(job)
             return fn()
         except RpcError as e:
             context.abort(e.code, str(e))
@@ -600,12 +610,18 @@ class Servicer(pb_grpc.WorkerServiceServicer):
         return self._run(context, lambda: self.w.load_checkpoint(request))
 
     def GetStatus(self, request, context):
+        job = job_of(context)
+        if job is not None:
+            self.w.lease.try_take(job)
         return self._run(context, self.w.get_status, locked=False)
 
     def PolicyStep(self, request, context):
         res = self._run(context, lambda: self.w.policy_step(request))
         metrics.observe_step('policy', res.loss, res.tokens, res.step_time_ms, res.step, res.grad_norm)
         return res
+
+    def ReleaseWorker(self, request, context):
+        return self._run(context, lambda: pb.ReleaseWorkerResponse(released=self.w.lease.release(job_of(context))), locked=False)
 
     def ResetReference(self, request, context):
         return self._run(context, self.w.reset_reference)
@@ -642,8 +658,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
         return continuation(details)
 
 
-def serve(host: str, port: int, token: str | None) -> tuple[grpc.Server, int, health.HealthServicer]:
-    worker = Worker(pick_device())
+def serve(host: str, port: int, token: str | None, lease_seconds: float = DEFAULT_TTL_SECONDS) -> tuple[grpc.Server, int, health.HealthServicer]:
+    worker = Worker(pick_device(), lease_seconds)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
                          interceptors=[AuthInterceptor(token)] if token else [],
                          options=[('grpc.max_receive_message_length', 256 << 20), ('grpc.max_send_message_length', 256 << 20)])
@@ -668,14 +684,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument('--threads', type=int, default=0, help='torch intra-op threads (0: torch default)')
     ap.add_argument('--metrics-port', type=int, default=None,
                     help='serve Prometheus metrics on http://0.0.0.0:PORT/metrics (default: $DSMATH_METRICS_PORT, else none)')
+    ap.add_argument('--lease-seconds', type=float, default=DEFAULT_TTL_SECONDS,
+                    help='how long a job holds the worker after its last call (metadata dsmath-job; default %(default)s)')
     args = ap.parse_args(argv)
+    if args.lease_seconds <= 0:
+        ap.error(f'--lease-seconds must be > 0 (got {args.lease_seconds})')
     if args.threads:
         torch.set_num_threads(args.threads)
     mport = metrics.metrics_port(args.metrics_port)
     if mport is not None:
         bound = metrics.serve_metrics(mport)
         print(f'dsmath worker metrics on port {bound}', flush=True)
-    server, _, hs = serve(args.host, args.port, os.environ.get('DSMATH_AUTH_TOKEN') or None)
+    server, _, hs = serve(args.host, args.port, os.environ.get('DSMATH_AUTH_TOKEN') or None, args.lease_seconds)
     done = threading.Event()
 
     def stop(*_):

@@ -10,7 +10,7 @@ import { GENERATED_ARITHMETIC, PAPER_MIXTURE } from '../train/data.ts'
 import { ConfigError, resolvePretrainJob } from '../train/job.ts'
 import { runPretrain, type PretrainSummary } from '../train/pretrain.ts'
 import { ProgressBar } from '../train/progress.ts'
-import { spawnWorker, WorkerConn } from '../train/worker.ts'
+import { cliJobId, spawnWorker, WorkerConn } from '../train/worker.ts'
 import { intFlag, log, parse, UsageError } from './args.ts'
 
 const USAGE = `
@@ -117,7 +117,7 @@ async function pretrainLocal(values: Record<string, unknown>): Promise<number> {
     throw err
   }
   const spawned = job.workerAddresses.length ? null : await spawnWorker({ threads: intFlag(values, 'threads', 0) })
-  const conn = new WorkerConn(job.workerAddresses[0] ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined, job.stepDeadlineMs)
+  const conn = new WorkerConn(job.workerAddresses[0] ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined, job.stepDeadlineMs, spawned ? undefined : cliJobId())
   const bar = new ProgressBar(job.run.totalSteps, 'pretrain')
   let summary: PretrainSummary
   const stop = { requested: false }
@@ -135,7 +135,7 @@ async function pretrainLocal(values: Record<string, unknown>): Promise<number> {
   } finally {
     bar.done()
     process.off('SIGINT', onSignal)
-    conn.close()
+    await conn.release()
     await spawned?.stop()
   }
   const redistributed = summary.mixture.filter((m) => m.note).map((m) => m.name)

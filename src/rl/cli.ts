@@ -10,7 +10,7 @@ import { lineChartsSvg } from '../train/plot.ts'
 import { ProgressBar } from '../train/progress.ts'
 import { checkpointTokenizer, cotPrompt, loadTokenizer } from '../train/sft.ts'
 import { maxValueFlag } from '../train/sft-cli.ts'
-import { spawnWorker, WorkerConn } from '../train/worker.ts'
+import { cliJobId, spawnWorker, WorkerConn } from '../train/worker.ts'
 import {
   loadTrainedRewardModel, ormExamples, prmExamples, rewardAccuracy, trainRewardModel, type RewardExample, type RewardKind,
 } from './reward-model.ts'
@@ -30,11 +30,11 @@ function numFlag(values: Record<string, unknown>, name: string, fallback: number
 
 async function withWorker<T>(values: Record<string, unknown>, fn: (w: RlWorker) => Promise<T>): Promise<T> {
   const spawned = values.worker ? null : await spawnWorker({ threads: intFlag(values, 'threads', 0) })
-  const conn = new WorkerConn((values.worker as string | undefined) ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined)
+  const conn = new WorkerConn((values.worker as string | undefined) ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined, undefined, spawned ? undefined : cliJobId())
   try {
     return await fn(new RlWorker(conn))
   } finally {
-    conn.close()
+    await conn.release()
     await spawned?.stop()
   }
 }

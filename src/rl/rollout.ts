@@ -11,14 +11,7 @@ import type { WorkerConn } from '../train/worker.ts'
 
 /** A call to the worker with a deadline and, when DSMATH_AUTH_TOKEN (or `token`) is set, the bearer token. */
 export function workerCall<Req, Res>(conn: WorkerConn, method: string, req: Req, deadlineMs = 1_800_000, token = process.env.DSMATH_AUTH_TOKEN): Promise<Res> {
-  const md = new grpc.Metadata()
-  if (token) md.set('authorization', `Bearer ${token}`)
-  const client = conn.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>
-  const fn = client[method]!.bind(conn.client)
-  return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
-    if (e) reject(Object.assign(new Error(`worker ${conn.address} ${method}: ${e.details || e.message}`), { code: e.code }))
-    else resolve(r)
-  }))
+  return conn.invoke(method, req, deadlineMs, token)
 }
 
 /** The worker RPCs RL uses. */

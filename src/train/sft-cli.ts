@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js'
 import { JobState, LrSchedule_Kind, SftFormat, SftServiceClient, type JobStatus, type SftServiceStreamStatusResponse } from '../gen/dsmath/v1/training.ts'
 import { generatedUri, type ArithmeticLimits } from './arithmetic.ts'
 import { checkpointTokenizer, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName } from './sft.ts'
-import { spawnWorker, WorkerConn } from './worker.ts'
+import { cliJobId, spawnWorker, WorkerConn } from './worker.ts'
 
 const SFT_USAGE = `
 dsmath train sft --local [--checkpoint C] [--steps N] [--json] [--out DIR] [--seq-len L] [--batch B]
@@ -81,11 +81,11 @@ function numFlag(values: Record<string, unknown>, name: string, fallback: number
 
 async function withWorker<T>(values: Record<string, unknown>, fn: (conn: WorkerConn) => Promise<T>): Promise<T> {
   const spawned = values.worker ? null : await spawnWorker({ threads: intFlag(values, 'threads', 0) })
-  const conn = new WorkerConn((values.worker as string | undefined) ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined)
+  const conn = new WorkerConn((values.worker as string | undefined) ?? spawned!.address, process.env.DSMATH_AUTH_TOKEN || undefined, undefined, spawned ? undefined : cliJobId())
   try {
     return await fn(conn)
   } finally {
-    conn.close()
+    await conn.release()
     await spawned?.stop()
   }
 }

@@ -195,15 +195,7 @@ export class SftPacker {
 // -- worker calls with masks and generation (WorkerConn's trainStep sends no mask) --
 
 function callWorker<Req, Res>(conn: WorkerConn, method: string, req: Req, deadlineMs: number): Promise<Res> {
-  const md = new grpc.Metadata()
-  const token = process.env.DSMATH_AUTH_TOKEN
-  if (token) md.set('authorization', `Bearer ${token}`)
-  const client = conn.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>
-  const fn = client[method]!.bind(conn.client)
-  return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
-    if (e) reject(Object.assign(new Error(`worker ${conn.address} ${method}: ${e.details || e.message}`), { code: e.code }))
-    else resolve(r)
-  }))
+  return conn.invoke(method, req, deadlineMs)
 }
 
 export function maskedTrainStep(conn: WorkerConn, seqs: readonly PackedSequence[], lr: number): Promise<TrainStepResponse> {

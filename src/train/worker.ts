@@ -1,32 +1,50 @@
 // The PyTorch worker from TypeScript: promise-returning calls with a deadline and the bearer token, and a
 // worker started as a child process that exits when its parent does (its stdin closes).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { lookup } from 'node:dns/promises'
+import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import {
   WorkerServiceClient, type GetStatusResponse, type InitModelRequest, type InitModelResponse, type LoadCheckpointResponse,
-  type SaveCheckpointResponse, type TokenSequence, type TrainStepResponse,
+  type ReleaseWorkerResponse, type SaveCheckpointResponse, type TokenSequence, type TrainStepResponse,
 } from '../gen/dsmath/v1/worker.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
+/** Metadata naming the job that drives a worker: the worker serves one job at a time (services/worker/lease.py). */
+export const JOB_METADATA = 'dsmath-job'
+
+/** The job id a CLI run sends to a worker it did not start (--worker): the worker serves no other job meanwhile. */
+export function cliJobId(): string {
+  return `cli/${hostname()}/${process.pid}`
+}
+
 export class WorkerConn {
   readonly client: WorkerServiceClient
-  constructor(readonly address: string, private readonly authToken?: string, private readonly stepDeadlineMs = 600_000) {
+  /**
+   * jobId: sent with every call, so the worker holds itself for this job and refuses other jobs' calls (and
+   * calls naming no job) until this job releases it or leaves it idle past its lease.
+   */
+  constructor(readonly address: string, private readonly authToken?: string, private readonly stepDeadlineMs = 600_000, readonly jobId?: string) {
     this.client = new WorkerServiceClient(address, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20,
     })
   }
 
-  private call<Req, Res>(method: string, req: Req, deadlineMs = 60_000): Promise<Res> {
+  /** One RPC with this connection's bearer token (or `token`) and job id. */
+  invoke<Req, Res>(method: string, req: Req, deadlineMs = 60_000, token = this.authToken): Promise<Res> {
     const md = new grpc.Metadata()
-    if (this.authToken) md.set('authorization', `Bearer ${this.authToken}`)
+    if (token) md.set('authorization', `Bearer ${token}`)
+    if (this.jobId) md.set(JOB_METADATA, this.jobId)
     const fn = (this.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>)[method]!.bind(this.client)
     return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
       if (e) reject(Object.assign(new Error(`worker ${this.address} ${method}: ${e.details || e.message}`), { code: e.code }))
       else resolve(r)
     }))
   }
+
+  private call<Req, Res>(method: string, req: Req, deadlineMs = 60_000): Promise<Res> { return this.invoke(method, req, deadlineMs) }
 
   initModel(req: InitModelRequest): Promise<InitModelResponse> { return this.call('initModel', req, 120_000) }
   trainStep(sequences: number[][], learningRate: number): Promise<TrainStepResponse> {
@@ -38,7 +56,62 @@ export class WorkerConn {
   }
   loadCheckpoint(path: string): Promise<LoadCheckpointResponse> { return this.call('loadCheckpoint', { path }, 300_000) }
   getStatus(): Promise<GetStatusResponse> { return this.call('getStatus', {}, 10_000) }
+  /** Lets other jobs use the worker (a no-op unless this connection's job holds it). */
+  releaseWorker(): Promise<ReleaseWorkerResponse> { return this.call('releaseWorker', {}, 10_000) }
+  /** Releases the worker for this job (when it has a job id; errors are ignored: the lease lapses anyway), then closes the channel. */
+  async release(): Promise<void> {
+    if (this.jobId) await this.releaseWorker().catch(() => undefined)
+    this.client.close()
+  }
   close(): void { this.client.close() }
+}
+
+/** Environment: the default worker pool of the training services (jobs that name no workers), e.g. a headless
+ * Service's name, `dsmath-torch-worker:50070`, which DNS resolves to every ready worker pod. */
+export const WORKER_POOL_ENV = 'DSMATH_WORKER_POOL'
+
+/** HOST:PORT entries (comma-separated or a list), each host resolved to every address DNS gives it. */
+export async function poolAddresses(spec: string | readonly string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of (typeof spec === 'string' ? spec.split(',') : spec).map((e) => e.trim()).filter(Boolean)) {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(entry)
+    if (!m) throw new Error(`worker address '${entry}': expected HOST:PORT`)
+    const [, host, port] = m
+    const found = await lookup(host!, { all: true }).catch((err: Error) => { throw new Error(`worker address '${entry}': ${host} does not resolve (${err.message})`) })
+    for (const a of found) out.push(a.family === 6 ? `[${a.address}]:${port}` : `${a.address}:${port}`)
+  }
+  return [...new Set(out)]
+}
+
+/**
+ * A connection to a worker of the pool that is free, held for `jobId` (the first to answer; a worker serves one
+ * job at a time). Fails naming each worker's state when every one is busy or unreachable.
+ */
+export async function claimWorker(addresses: readonly string[], jobId: string, token?: string, stepDeadlineMs?: number): Promise<WorkerConn> {
+  const why: string[] = []
+  for (const address of await poolAddresses(addresses)) {
+    const conn = new WorkerConn(address, token, stepDeadlineMs, jobId)
+    const status = await conn.getStatus().catch((err: Error) => err)
+    if (!(status instanceof Error) && status.held_by_job === jobId) return conn
+    conn.close()
+    why.push(status instanceof Error ? `${address} unreachable (${status.message})` : `${address} serves job ${status.held_by_job}`)
+  }
+  throw new Error(`job ${jobId}: no free worker: ${why.join('; ') || 'the pool is empty'}`)
+}
+
+/**
+ * The worker of a service's job: one of the job's workers (or of $DSMATH_WORKER_POOL when it names none) claimed
+ * for it, else a worker started for the job alone. close() releases or stops it.
+ */
+export async function openJobWorker(opts: { addresses: readonly string[]; jobId: string; token?: string; stepDeadlineMs?: number; threads?: number }): Promise<{ conn: WorkerConn; close(): Promise<void> }> {
+  const pool = opts.addresses.length ? opts.addresses : process.env[WORKER_POOL_ENV] ? [process.env[WORKER_POOL_ENV]] : []
+  if (pool.length) {
+    const conn = await claimWorker(pool, opts.jobId, opts.token, opts.stepDeadlineMs)
+    return { conn, close: () => conn.release() }
+  }
+  const spawned = await spawnWorker({ threads: opts.threads ?? 0 })
+  const conn = new WorkerConn(spawned.address, opts.token, opts.stepDeadlineMs)
+  return { conn, close: async () => { conn.close(); await spawned.stop() } }
 }
 
 export interface SpawnedWorker { address: string; child: ChildProcess; stop(): Promise<void>; output(): string }

@@ -53,7 +53,7 @@ describe('k8s-check', () => {
     expect(res.code).toBe(0)
     for (const overlay of ['dev', 'prod']) {
       for (const workload of ['Deployment dsmath/dsmath-corpus-worker', 'StatefulSet dsmath/dsmath-registry', 'Deployment dsmath/dsmath-pretrain',
-        'Deployment dsmath/dsmath-sft', 'Deployment dsmath/dsmath-reward', 'Deployment dsmath/dsmath-grpo', 'Deployment dsmath/dsmath-torch-worker',
+        'Deployment dsmath/dsmath-sft', 'Deployment dsmath/dsmath-reward', 'Deployment dsmath/dsmath-grpo', 'StatefulSet dsmath/dsmath-torch-worker',
         'Job dsmath/dsmath-corpus-submit']) {
         expect(res.out).toMatch(new RegExp(`^ok +overlays/${overlay} +${workload} `, 'm'))
       }
@@ -99,8 +99,8 @@ describe('k8s-check', () => {
     const root = await brokenCopy('overlays/prod/torch-worker-gpu.yaml', 'nvidia.com/gpu: "1"\n            limits:', 'nvidia.com/gpu: [1]\n            limits:')
     const res = await check(root)
     expect(res.code).toBe(1)
-    expect(res.out).toMatch(/^FAIL +overlays\/prod +Deployment dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: schema: .*(quantit|Quantity)/im)
-    expect(res.out).toMatch(/^ok +overlays\/dev +Deployment dsmath\/dsmath-torch-worker /m)
+    expect(res.out).toMatch(/^FAIL +overlays\/prod +StatefulSet dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: schema: .*(quantit|Quantity)/im)
+    expect(res.out).toMatch(/^ok +overlays\/dev +StatefulSet dsmath\/dsmath-torch-worker /m)
   })
 
   it('fails on a secret value written into a manifest', async () => {
@@ -123,7 +123,7 @@ describe('k8s-check', () => {
     const root = await brokenCopy('base/torch-worker.yaml', '            - name: metrics\n              containerPort: 9464\n              protocol: TCP\n', '')
     const res = await check(root)
     expect(res.code).toBe(1)
-    expect(res.out).toMatch(/^FAIL +overlays\/dev +Deployment dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: container "torch-worker": serves metrics on --metrics-port 9464 but declares no such containerPort$/m)
+    expect(res.out).toMatch(/^FAIL +overlays\/dev +StatefulSet dsmath\/dsmath-torch-worker +base\/torch-worker\.yaml\n +error: container "torch-worker": serves metrics on --metrics-port 9464 but declares no such containerPort$/m)
   })
 
   it('fails when a kustomization does not render', async () => {

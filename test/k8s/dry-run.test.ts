@@ -59,7 +59,7 @@ describe('k8s dry run against a real kube-apiserver', () => {
     expect(res.code).toBe(0)
     for (const overlay of ['dev', 'prod']) {
       for (const obj of ['Namespace dsmath', 'Deployment dsmath/dsmath-corpus-worker', 'StatefulSet dsmath/dsmath-registry', 'Deployment dsmath/dsmath-pretrain',
-        'Deployment dsmath/dsmath-torch-worker', 'Job dsmath/dsmath-corpus-submit', 'NetworkPolicy dsmath/', 'PodDisruptionBudget dsmath/', 'ServiceAccount dsmath/']) {
+        'StatefulSet dsmath/dsmath-torch-worker', 'Job dsmath/dsmath-corpus-submit', 'NetworkPolicy dsmath/', 'PodDisruptionBudget dsmath/', 'ServiceAccount dsmath/']) {
         expect(res.out).toMatch(new RegExp(`^ok +overlays/${overlay} +${obj}`, 'm'))
       }
     }

@@ -279,7 +279,11 @@ export function lrSchedule_KindToJSON(object: LrSchedule_Kind): string {
 
 /** Where a job runs its steps. */
 export interface WorkerPool {
-  /** host:port of WorkerService endpoints (one today; data-parallel later). */
+  /**
+   * host:port of WorkerService endpoints; a host resolving to several addresses (a headless Service) stands for
+   * each. The job claims the first free worker (one job per worker) and fails naming each one's state when none
+   * is free. Empty: the service's DSMATH_WORKER_POOL, else a worker the service starts for the job.
+   */
   addresses: string[];
   /** Sent as the bearer token to the workers, when set. */
   auth_token: string;

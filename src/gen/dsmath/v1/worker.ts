@@ -397,6 +397,20 @@ export interface GetStatusResponse {
     | undefined;
   /** "torch 2.x.y" and the CUDA runtime when present. */
   runtime: string;
+  /**
+   * The job holding the worker (ReleaseWorker), empty when it is free; and for how many more seconds without
+   * a call of that job (0 while one of its calls runs).
+   */
+  held_by_job: string;
+  hold_seconds_left: number;
+}
+
+export interface ReleaseWorkerRequest {
+}
+
+export interface ReleaseWorkerResponse {
+  /** Whether the caller's job held the worker (and now no longer does). */
+  released: boolean;
 }
 
 export interface InitRewardModelRequest {
@@ -3310,7 +3324,17 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { model_loaded: false, step: 0, device: "", compute_dtype: "", num_params: 0, model: undefined, runtime: "" };
+  return {
+    model_loaded: false,
+    step: 0,
+    device: "",
+    compute_dtype: "",
+    num_params: 0,
+    model: undefined,
+    runtime: "",
+    held_by_job: "",
+    hold_seconds_left: 0,
+  };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -3335,6 +3359,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.runtime !== "") {
       writer.uint32(58).string(message.runtime);
+    }
+    if (message.held_by_job !== "") {
+      writer.uint32(66).string(message.held_by_job);
+    }
+    if (message.hold_seconds_left !== 0) {
+      writer.uint32(73).double(message.hold_seconds_left);
     }
     return writer;
   },
@@ -3408,6 +3438,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.runtime = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.held_by_job = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.hold_seconds_left = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3441,6 +3487,16 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : 0,
       model: isSet(object.model) ? ModelConfig.fromJSON(object.model) : undefined,
       runtime: isSet(object.runtime) ? globalThis.String(object.runtime) : "",
+      held_by_job: isSet(object.heldByJob)
+        ? globalThis.String(object.heldByJob)
+        : isSet(object.held_by_job)
+        ? globalThis.String(object.held_by_job)
+        : "",
+      hold_seconds_left: isSet(object.holdSecondsLeft)
+        ? globalThis.Number(object.holdSecondsLeft)
+        : isSet(object.hold_seconds_left)
+        ? globalThis.Number(object.hold_seconds_left)
+        : 0,
     };
   },
 
@@ -3467,6 +3523,12 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.runtime !== "") {
       obj.runtime = message.runtime;
     }
+    if (message.held_by_job !== "") {
+      obj.heldByJob = message.held_by_job;
+    }
+    if (message.hold_seconds_left !== 0) {
+      obj.holdSecondsLeft = floatToJson(message.hold_seconds_left);
+    }
     return obj;
   },
 
@@ -3484,6 +3546,127 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
       ? ModelConfig.fromPartial(object.model)
       : undefined;
     message.runtime = object.runtime ?? "";
+    message.held_by_job = object.held_by_job ?? "";
+    message.hold_seconds_left = object.hold_seconds_left ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleaseWorkerRequest(): ReleaseWorkerRequest {
+  return {};
+}
+
+export const ReleaseWorkerRequest: MessageFns<ReleaseWorkerRequest> = {
+  encode(_: ReleaseWorkerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseWorkerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseWorkerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReleaseWorkerRequest {
+    return {};
+  },
+
+  toJSON(_: ReleaseWorkerRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseWorkerRequest>, I>>(base?: I): ReleaseWorkerRequest {
+    return ReleaseWorkerRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseWorkerRequest>, I>>(_: I): ReleaseWorkerRequest {
+    const message = createBaseReleaseWorkerRequest();
+    return message;
+  },
+};
+
+function createBaseReleaseWorkerResponse(): ReleaseWorkerResponse {
+  return { released: false };
+}
+
+export const ReleaseWorkerResponse: MessageFns<ReleaseWorkerResponse> = {
+  encode(message: ReleaseWorkerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.released !== false) {
+      writer.uint32(8).bool(message.released);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseWorkerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseWorkerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.released = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseWorkerResponse {
+    return { released: isSet(object.released) ? globalThis.Boolean(object.released) : false };
+  },
+
+  toJSON(message: ReleaseWorkerResponse): unknown {
+    const obj: any = {};
+    if (message.released !== false) {
+      obj.released = message.released;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseWorkerResponse>, I>>(base?: I): ReleaseWorkerResponse {
+    return ReleaseWorkerResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseWorkerResponse>, I>>(object: I): ReleaseWorkerResponse {
+    const message = createBaseReleaseWorkerResponse();
+    message.released = object.released ?? false;
     return message;
   },
 };
@@ -4590,6 +4773,23 @@ export const WorkerServiceService = {
       Buffer.from(SaveCheckpointResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SaveCheckpointResponse => SaveCheckpointResponse.decode(value),
   },
+  /**
+   * A worker serves one job at a time: a call with metadata `dsmath-job: ID` holds the worker for that job, and
+   * while it is held (a call of the job in flight, or one within the lease, --lease-seconds) the calls of other
+   * jobs and calls naming no job fail with FAILED_PRECONDITION naming the holder. Calls naming no job to a free
+   * worker (a worker a CLI started for itself) are served as before. GetStatus naming a job takes a free worker
+   * for it (how a job claims one worker of a pool: held_by_job then names it); ReleaseWorker frees it.
+   */
+  releaseWorker: {
+    path: "/dsmath.v1.WorkerService/ReleaseWorker" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseWorkerRequest): Buffer => Buffer.from(ReleaseWorkerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseWorkerRequest => ReleaseWorkerRequest.decode(value),
+    responseSerialize: (value: ReleaseWorkerResponse): Buffer =>
+      Buffer.from(ReleaseWorkerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseWorkerResponse => ReleaseWorkerResponse.decode(value),
+  },
 } as const;
 
 export interface WorkerServiceServer extends UntypedServiceImplementation {
@@ -4630,6 +4830,14 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   rewardScore: handleUnaryCall<RewardScoreRequest, RewardScoreResponse>;
   /** Writes the reward model (backbone and head) and the caller's state to a directory (atomically). */
   saveRewardModel: handleUnaryCall<SaveRewardModelRequest, SaveCheckpointResponse>;
+  /**
+   * A worker serves one job at a time: a call with metadata `dsmath-job: ID` holds the worker for that job, and
+   * while it is held (a call of the job in flight, or one within the lease, --lease-seconds) the calls of other
+   * jobs and calls naming no job fail with FAILED_PRECONDITION naming the holder. Calls naming no job to a free
+   * worker (a worker a CLI started for itself) are served as before. GetStatus naming a job takes a free worker
+   * for it (how a job claims one worker of a pool: held_by_job then names it); ReleaseWorker frees it.
+   */
+  releaseWorker: handleUnaryCall<ReleaseWorkerRequest, ReleaseWorkerResponse>;
 }
 
 export interface WorkerServiceClient extends Client {
@@ -4851,6 +5059,28 @@ export interface WorkerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SaveCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A worker serves one job at a time: a call with metadata `dsmath-job: ID` holds the worker for that job, and
+   * while it is held (a call of the job in flight, or one within the lease, --lease-seconds) the calls of other
+   * jobs and calls naming no job fail with FAILED_PRECONDITION naming the holder. Calls naming no job to a free
+   * worker (a worker a CLI started for itself) are served as before. GetStatus naming a job takes a free worker
+   * for it (how a job claims one worker of a pool: held_by_job then names it); ReleaseWorker frees it.
+   */
+  releaseWorker(
+    request: ReleaseWorkerRequest,
+    callback: (error: ServiceError | null, response: ReleaseWorkerResponse) => void,
+  ): ClientUnaryCall;
+  releaseWorker(
+    request: ReleaseWorkerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseWorkerResponse) => void,
+  ): ClientUnaryCall;
+  releaseWorker(
+    request: ReleaseWorkerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseWorkerResponse) => void,
   ): ClientUnaryCall;
 }
 

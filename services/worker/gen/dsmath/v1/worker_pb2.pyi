@@ -289,7 +289,7 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("model_loaded", "step", "device", "compute_dtype", "num_params", "model", "runtime")
+    __slots__ = ("model_loaded", "step", "device", "compute_dtype", "num_params", "model", "runtime", "held_by_job", "hold_seconds_left")
     MODEL_LOADED_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
@@ -297,6 +297,8 @@ class GetStatusResponse(_message.Message):
     NUM_PARAMS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    HELD_BY_JOB_FIELD_NUMBER: _ClassVar[int]
+    HOLD_SECONDS_LEFT_FIELD_NUMBER: _ClassVar[int]
     model_loaded: bool
     step: int
     device: str
@@ -304,7 +306,19 @@ class GetStatusResponse(_message.Message):
     num_params: int
     model: ModelConfig
     runtime: str
-    def __init__(self, model_loaded: _Optional[bool] = ..., step: _Optional[int] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., num_params: _Optional[int] = ..., model: _Optional[_Union[ModelConfig, _Mapping]] = ..., runtime: _Optional[str] = ...) -> None: ...
+    held_by_job: str
+    hold_seconds_left: float
+    def __init__(self, model_loaded: _Optional[bool] = ..., step: _Optional[int] = ..., device: _Optional[str] = ..., compute_dtype: _Optional[str] = ..., num_params: _Optional[int] = ..., model: _Optional[_Union[ModelConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., held_by_job: _Optional[str] = ..., hold_seconds_left: _Optional[float] = ...) -> None: ...
+
+class ReleaseWorkerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ReleaseWorkerResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...
 
 class InitRewardModelRequest(_message.Message):
     __slots__ = ("checkpoint", "optimizer", "seed")

@@ -105,6 +105,11 @@ class WorkerServiceStub:
                 request_serializer=dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.SerializeToString,
                 response_deserializer=dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.FromString,
                 _registered_method=True)
+        self.ReleaseWorker = channel.unary_unary(
+                '/dsmath.v1.WorkerService/ReleaseWorker',
+                request_serializer=dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerRequest.SerializeToString,
+                response_deserializer=dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -212,6 +217,17 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseWorker(self, request, context):
+        """A worker serves one job at a time: a call with metadata `dsmath-job: ID` holds the worker for that job, and
+        while it is held (a call of the job in flight, or one within the lease, --lease-seconds) the calls of other
+        jobs and calls naming no job fail with FAILED_PRECONDITION naming the holder. Calls naming no job to a free
+        worker (a worker a CLI started for itself) are served as before. GetStatus naming a job takes a free worker
+        for it (how a job claims one worker of a pool: held_by_job then names it); ReleaseWorker frees it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -279,6 +295,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.SaveRewardModel,
                     request_deserializer=dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.FromString,
                     response_serializer=dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.SerializeToString,
+            ),
+            'ReleaseWorker': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseWorker,
+                    request_deserializer=dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerRequest.FromString,
+                    response_serializer=dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -638,6 +659,33 @@ class WorkerService:
             '/dsmath.v1.WorkerService/SaveRewardModel',
             dsmath_dot_v1_dot_worker__pb2.SaveRewardModelRequest.SerializeToString,
             dsmath_dot_v1_dot_worker__pb2.SaveCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseWorker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dsmath.v1.WorkerService/ReleaseWorker',
+            dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerRequest.SerializeToString,
+            dsmath_dot_v1_dot_worker__pb2.ReleaseWorkerResponse.FromString,
             options,
             channel_credentials,
             insecure,
