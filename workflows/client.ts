@@ -1,7 +1,7 @@
 // Client side of the corpus workflow: backs `dsmath corpus submit`.
 import { Client, Connection } from '@temporalio/client'
-import { corpusWorkflow } from './corpus.ts'
-import { CORPUS_TASK_QUEUE, type CorpusRunInput, type CorpusRunResult } from './types.ts'
+import { batchProgressQuery, corpusProgressQuery, corpusWorkflow } from './corpus.ts'
+import { CORPUS_TASK_QUEUE, type CorpusProgress, type CorpusRunInput, type CorpusRunResult } from './types.ts'
 import { temporalAddress } from './worker.ts'
 
 export async function connectClient(address = temporalAddress()): Promise<Client> {
@@ -24,9 +24,46 @@ export function workflowIdFor(runId: string): string {
   return `corpus-${runId}`
 }
 
-export async function submitCorpusRun(client: Client, input: CorpusRunInput, wait: boolean): Promise<{ workflowId: string; result?: CorpusRunResult }> {
+/** A run's progress with WARC counts: the batches done plus what the running batch has filtered. */
+export interface CorpusRunProgress extends CorpusProgress { warcsDone: number }
+
+export async function corpusRunProgress(client: Client, workflowId: string): Promise<CorpusRunProgress> {
+  const p = await client.workflow.getHandle(workflowId).query(corpusProgressQuery)
+  let warcsDone = Math.min(p.warcs ?? 0, p.batchesDone * p.batchSize)
+  if (p.batches !== null && p.batchesDone < p.batches) {
+    // the running batch; not started yet (or already gone) counts as nothing done in it
+    const b = await client.workflow.getHandle(`${workflowId}/batch-${p.batchesDone}`).query(batchProgressQuery).catch(() => null)
+    warcsDone += b?.filtered ?? 0
+  }
+  return { ...p, warcsDone }
+}
+
+/**
+ * Starts a run. With `onProgress`, while waiting for the result, the run's progress is read every `everyMs`
+ * (a failed read is skipped: progress is best effort, the result is not).
+ */
+export async function submitCorpusRun(client: Client, input: CorpusRunInput, wait: boolean, onProgress?: (p: CorpusRunProgress) => void, everyMs = 1000): Promise<{ workflowId: string; result?: CorpusRunResult }> {
   const workflowId = workflowIdFor(input.runId)
   const handle = await client.workflow.start(corpusWorkflow, { taskQueue: CORPUS_TASK_QUEUE, workflowId, args: [input] })
     .catch(alreadyRunning(input.runId, workflowId))
-  return { workflowId, result: wait ? await handle.result() : undefined }
+  if (!wait) return { workflowId }
+  let finished = false
+  const watching = (async () => {
+    while (onProgress && !finished) {
+      const p = await corpusRunProgress(client, workflowId).catch(() => null)
+      if (p && !finished) onProgress(p)
+      await new Promise((r) => setTimeout(r, everyMs))
+    }
+  })()
+  try {
+    const result = await handle.result()
+    finished = true
+    await watching
+    const last = onProgress ? await corpusRunProgress(client, workflowId).catch(() => null) : null
+    if (last) onProgress!(last)
+    return { workflowId, result }
+  } finally {
+    finished = true
+    await watching
+  }
 }

@@ -7,14 +7,21 @@
 // announces each final shard on Kafka and writes its shards to storage. The run then writes the manifest.
 // Deterministic: no I/O here.
 import {
-  ActivityFailure, ApplicationFailure, condition, continueAsNew, executeChild, proxyActivities, workflowInfo,
+  ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow'
 import type * as activities from './activities.ts'
 import type { ShardInfo } from '../src/pipeline/shard-job.ts'
 import type { FailedInput } from '../src/shard/manifest.ts'
 import { UNREADABLE_INPUT } from './failures.ts'
 import { BATCHES_PER_RUN, DEFAULT_BATCH_SIZE } from './limits.ts'
-import type { BatchSummary, CorpusBatchInput, CorpusCarry, CorpusRunInput, CorpusRunResult } from './types.ts'
+import type {
+  BatchProgress, BatchSummary, CorpusBatchInput, CorpusCarry, CorpusProgress, CorpusRunInput, CorpusRunResult,
+} from './types.ts'
+
+/** A run's progress: batches done and their totals (the running batch answers batchProgressQuery). */
+export const corpusProgressQuery = defineQuery<CorpusProgress>('corpusProgress')
+/** A batch's progress: its WARCs scored and filtered so far. */
+export const batchProgressQuery = defineQuery<BatchProgress>('batchProgress')
 
 const { listWarcs, readWarcSlice, writeBatchResult, writeRunManifest } = proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
@@ -35,12 +42,18 @@ export function batchSizeFor(input: Pick<CorpusRunInput, 'batchSize' | 'concurre
 }
 
 export async function corpusWorkflow(input: CorpusRunInput, carry?: CorpusCarry): Promise<CorpusRunResult> {
-  const list = carry?.list ?? await listWarcs(input.input, input.base, input.out, input.runId)
   const totals = carry?.totals ?? { shards: 0, docs: 0, announced: 0, alreadyAnnounced: 0, failedInputs: 0 }
   const size = batchSizeFor(input)
-  const batches = Math.ceil(list.count / size)
   const first = carry?.nextBatch ?? 0
-  for (let b = first; b < batches; b++) {
+  let list = carry?.list ?? null
+  let batch = first
+  setHandler(corpusProgressQuery, () => ({
+    warcs: list?.count ?? null, batchSize: size, batches: list ? Math.ceil(list.count / size) : null, batchesDone: batch,
+    shards: totals.shards, docs: totals.docs, failedInputs: totals.failedInputs,
+  }))
+  list ??= await listWarcs(input.input, input.base, input.out, input.runId)
+  const batches = Math.ceil(list.count / size)
+  for (let b = first; b < batches; b++, batch = b) {
     if (b - first >= (input.batchesPerRun ?? BATCHES_PER_RUN)) return continueAsNew<typeof corpusWorkflow>(input, { list, nextBatch: b, totals })
     const done = await executeChild(corpusBatchWorkflow, {
       workflowId: `${workflowInfo().workflowId}/batch-${b}`,
@@ -64,6 +77,8 @@ export async function corpusBatchWorkflow(job: CorpusBatchInput): Promise<BatchS
     heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
     retry: { initialInterval: '1 second', maximumAttempts: 20 },
   })
+  const progress: BatchProgress = { warcs: job.end - job.start, scored: 0, filtered: 0 }
+  setHandler(batchProgressQuery, () => progress)
   const warcs = await readWarcSlice(job.list, job.start, job.end)
   const scored: (ShardInfo | FailedInput | undefined)[] = warcs.map(() => undefined)
   let next = 0
@@ -77,6 +92,7 @@ export async function corpusBatchWorkflow(job: CorpusBatchInput): Promise<BatchS
         if (!(cause instanceof ApplicationFailure && cause.type === UNREADABLE_INPUT)) throw err
         scored[i] = { warc_path: warcs[i], error: cause.message }
       }
+      progress.scored++
     }
   }
   const shards: ShardInfo[] = []
@@ -87,12 +103,15 @@ export async function corpusBatchWorkflow(job: CorpusBatchInput): Promise<BatchS
       await condition(() => scored[i] !== undefined)
       const done = scored[i]!
       scored[i] = undefined // the batch's state holds what is still to filter, not every shard seen
-      if ('error' in done) { failed.push(done); continue }
-      const info = await filterScoredShard(input.out, done, input.filters)
-      const outcome = await announce(input.runId, input.out, info)
-      if (outcome === 'sent') announced++
-      else alreadyAnnounced++
-      shards.push(info)
+      if ('error' in done) failed.push(done)
+      else {
+        const info = await filterScoredShard(input.out, done, input.filters)
+        const outcome = await announce(input.runId, input.out, info)
+        if (outcome === 'sent') announced++
+        else alreadyAnnounced++
+        shards.push(info)
+      }
+      progress.filtered++
     }
   }
   await Promise.all([

@@ -44,6 +44,20 @@ export interface BatchSummary {
   failedInputs: number
 }
 
+/** What `corpusProgress` answers: null counts until the WARC list is resolved. */
+export interface CorpusProgress {
+  warcs: number | null
+  batchSize: number
+  batches: number | null
+  batchesDone: number
+  shards: number
+  docs: number
+  failedInputs: number
+}
+
+/** What `batchProgress` answers: the batch's WARCs, how many are scored and how many filtered and announced. */
+export interface BatchProgress { warcs: number; scored: number; filtered: number }
+
 /** What a corpus run carries over continue-as-new. */
 export interface CorpusCarry {
   list: WarcList

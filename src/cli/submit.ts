@@ -1,4 +1,5 @@
-import { connectClient, submitCorpusRun } from '../../workflows/client.ts'
+import { connectClient, submitCorpusRun, type CorpusRunProgress } from '../../workflows/client.ts'
+import { ProgressBar } from '../train/progress.ts'
 import { DEFAULT_BATCH_SIZE } from '../../workflows/limits.ts'
 import { ensureDefaultModel } from '../fasttext/default-model.ts'
 import { joinLocation } from '../storage/location.ts'
@@ -20,6 +21,19 @@ on the Kafka topic dsmath.shards exactly once. Flags as for 'corpus run', plus:
 Workers must be able to read --input and --model and write --out (use s3:// for many machines).
 `
 
+/** Draws a run's progress on stderr once its WARC list is known: WARCs filtered and announced, shards, docs. */
+function progressBar(): { update(p: CorpusRunProgress): void; done(): void } {
+  let bar: ProgressBar | null = null
+  return {
+    update: (p) => {
+      if (p.warcs === null) return
+      bar ??= new ProgressBar(p.warcs, 'corpus')
+      bar.update(p.warcsDone, `WARCs, batch ${Math.min(p.batchesDone + 1, p.batches ?? 1)}/${p.batches}, ${p.shards} shards, ${p.docs} docs`)
+    },
+    done: () => bar?.done(),
+  }
+}
+
 export async function corpusSubmit(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...CORPUS_FLAGS, wait: { type: 'boolean' }, 'chunk-rows': { type: 'string' }, 'heartbeat-timeout': { type: 'string' }, 'batch-size': { type: 'string' } }, USAGE)
   const input = required(values, 'input')
@@ -32,12 +46,14 @@ export async function corpusSubmit(argv: string[]): Promise<number> {
     if (modelUri !== local) await writeObject(modelUri, await readAll(local))
   }
   const client = await connectClient()
+  const bar = progressBar()
   try {
     const { workflowId, result } = await submitCorpusRun(client, {
       runId, input, base: values.base as string | undefined, out, modelUri,
       concurrency: intFlag(values, 'concurrency', 4, 1), chunkRows: intFlag(values, 'chunk-rows', 2000, 1),
       heartbeatTimeoutSeconds: intFlag(values, 'heartbeat-timeout', 30, 1), ...(values['batch-size'] ? { batchSize: intFlag(values, 'batch-size', DEFAULT_BATCH_SIZE, 1) } : {}), stages: await stageOptions(values), filters: filterOptions(values),
-    }, Boolean(values.wait))
+    }, Boolean(values.wait), bar.update)
+    bar.done()
     if (!result) {
       process.stdout.write(values.json ? JSON.stringify({ workflowId, runId }) + '\n' : `submitted ${workflowId} (run ${runId})\n`)
       return 0

@@ -47,10 +47,14 @@ describe('corpus submit on Temporal, S3 and Kafka', () => {
     const runId = `it-${Date.now()}`
     // Two WARCs per batch: three child workflows, run in list order.
     const submit = await runCli(['corpus', 'submit', '--input', `s3://${bucket}/in/`, '--out', `s3://${bucket}/out`, '--model', modelPath, '--run-id', runId, '--batch-size', '2', '--wait', '--json'], { DSMATH_TASK_QUEUE: taskQueue })
-    expect(submit.stderr, worker.output()).toBe('')
-    expect(submit.code).toBe(0)
+    expect(submit.code, submit.stderr + worker.output()).toBe(0)
+    // stderr holds the progress bar alone (batches done plus the running batch's WARCs), ending at every WARC
+    const progress = submit.stderr.split('\n').filter(Boolean)
+    expect(progress.every((l) => l.startsWith('corpus [')), submit.stderr).toBe(true)
+    expect(progress.at(-1)).toMatch(/ 5\/5 WARCs, batch 3\/3, 5 shards, \d+ docs$/)
     const result = JSON.parse(submit.stdout)
     expect(result.shards).toBe(WARCS.length)
+    expect(progress.at(-1)).toContain(`${result.docs} docs`)
 
     // The run's own history holds the batches, not the WARC list: it stays the same size for 5 WARCs or 90,000.
     const temporal = await connectClient()
