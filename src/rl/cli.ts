@@ -65,7 +65,7 @@ const RL_USAGE = (m: string): string => `
 dsmath train ${m} (--local | --service HOST:PORT [--job-id ID]) --checkpoint C [--json] [--out DIR] [--steps N] [--questions Q] [--group G] [--mu M]
         [--lr X] [--lr-schedule constant|cosine] [--warmup W] [--fresh-optimizer] [--temperature T] [--top-p P] [--max-new-tokens M] [--eval-every N] [--eval-n N] [--eval-k K]
         [--seed S] [--threads T] [--worker HOST:PORT] [--max-value N] [--tokenizer FILE]${m === 'grpo' ? `
-        [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--beta B] [--clip E] [--clip-high E]
+        [--reward rule|rule-steps|orm|prm] [--reward-model DIR] [--process-credit suffix|step] [--beta B] [--clip E] [--clip-high E]
         [--aggregation sequence-mean|token-mean|dr-grpo] [--dynamic-sampling]
         [--iterations I --rm-questions N --rm-samples K --rm-epochs E --rm-lr X --replay 0.1 --prm-n N --prm-label hard|soft]` : ''}
 ${m === 'grpo' ? `Group Relative Policy Optimization (DeepSeekMath section 4): G outputs per question sampled from the
@@ -73,7 +73,10 @@ policy, rewards from the rule grader (1/0), an outcome reward model (--reward or
 (--reward prm: process supervision), group-normalised advantages, the clipped objective with the k3 KL to
 the reference (the starting policy), μ updates per batch. --iterations I runs iterative RL (Algorithm 1):
 each iteration resets the reference to the policy, samples, (re)trains the reward model on the new samples
-plus --replay (10%) replayed from earlier iterations, then runs --steps GRPO steps.` : m === 'rft' ? `Rejection-sampling fine-tuning: outputs sampled once from the starting model, trained on the correct ones
+plus --replay (10%) replayed from earlier iterations, then runs --steps GRPO steps. Process supervision
+(rule-steps, prm): a token's advantage is the sum of the normalised rewards of its step and every later one
+(--process-credit suffix, the paper's), or its own step's alone (--process-credit step; with rule-steps each
+step is then judged on its own equations).` : m === 'rft' ? `Rejection-sampling fine-tuning: outputs sampled once from the starting model, trained on the correct ones
 (gradient coefficient 1 for correct, 0 for wrong), through the same trainer as GRPO.` : `Online rejection-sampling fine-tuning: outputs sampled from the current policy at every step, trained on the
 correct ones (gradient coefficient 1 for correct, 0 for wrong), through the same trainer as GRPO.`}
 Questions: generated 2-3 step arithmetic problems (their own seed); evaluation: held-out generated problems
@@ -97,6 +100,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       'rm-samples': { type: 'string' }, 'rm-epochs': { type: 'string' }, 'rm-lr': { type: 'string' }, replay: { type: 'string' },
       'prm-n': { type: 'string' }, 'prm-label': { type: 'string' }, service: { type: 'string' }, 'job-id': { type: 'string' },
       'max-value': { type: 'string' }, 'lr-schedule': { type: 'string' }, warmup: { type: 'string' }, 'fresh-optimizer': { type: 'boolean' },
+      'process-credit': { type: 'string' },
     }, RL_USAGE(method))
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`)
     if (!values.local && !values.service) throw new UsageError(`give --local or --service HOST:PORT (a GrpoService: dsmath grpo serve)`)
@@ -112,6 +116,10 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
     if (iterations && !learned) throw new UsageError(`--iterations retrains a reward model: give --reward orm or prm, not '${reward}'`)
     if (values.service && reward === 'rule-steps') throw new UsageError('--reward rule-steps: only with --local (the GrpoService config has no such reward yet)')
     if (learned && !iterations && !values['reward-model']) throw new UsageError(`--reward ${reward} needs --reward-model DIR (dsmath reward train-${reward}) or --iterations I`)
+    const processCredit = (values['process-credit'] as string | undefined) ?? 'suffix'
+    if (processCredit !== 'suffix' && processCredit !== 'step') throw new UsageError(`--process-credit must be suffix or step, got '${processCredit}'`)
+    if (values['process-credit'] && reward !== 'rule-steps' && reward !== 'prm') throw new UsageError(`--process-credit applies to process supervision (--reward rule-steps or prm), not '${reward}'`)
+    if (values.service && processCredit !== 'suffix') throw new UsageError('--process-credit step: only with --local (the GrpoService config has no such field yet)')
     const prmLabel = (values['prm-label'] as string | undefined) ?? 'soft'
     if (prmLabel !== 'hard' && prmLabel !== 'soft') throw new UsageError(`--prm-label must be hard or soft, got '${prmLabel}'`)
     const cfg: RlConfig = {
@@ -120,7 +128,7 @@ export function rlCommand(method: RlMethod): (argv: string[]) => Promise<number>
       ...(values['clip-high'] ? { clipEpsHigh: numFlag(values, 'clip-high', 0.2, 1e-9) } : {}),
       klBeta: method === 'grpo' ? numFlag(values, 'beta', 0.04) : 0, aggregation: aggregation as RlConfig['aggregation'],
       lr: numFlag(values, 'lr', 1e-5), lrSchedule: lrScheduleFlag(values), warmup: intFlag(values, 'warmup', 0, 0), temperature: numFlag(values, 'temperature', 1), topP: numFlag(values, 'top-p', 1),
-      maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), seed: intFlag(values, 'seed', 1),
+      maxNewTokens: intFlag(values, 'max-new-tokens', 160, 1), dynamicSampling: Boolean(values['dynamic-sampling']), processCredit, seed: intFlag(values, 'seed', 1),
       evalEvery: intFlag(values, 'eval-every', 0), evalN: intFlag(values, 'eval-n', 50), ...(values['eval-k'] ? { evalK: intFlag(values, 'eval-k', 8, 1) } : {}),
       limits: maxValueFlag(values),
     }

@@ -18,7 +18,14 @@ export const STD_EPS = 1e-4
 export interface AdvantageOptions {
   /** Divide by the group's standard deviation (the paper; Dr. GRPO does not). */
   scaleByStd?: boolean
+  /**
+   * Process supervision: which steps' normalised rewards a token gets. suffix (the paper): its own step's and
+   * every later one's; step: its own step's alone (each step credited for itself, an ablation).
+   */
+  credit?: ProcessCredit
 }
+
+export type ProcessCredit = 'suffix' | 'step'
 
 /**
  * Outcome supervision: every token of o_i gets Â_i,t = (r_i - mean(r)) / std(r), the same for all its tokens.
@@ -41,7 +48,8 @@ export interface StepRewards {
 /**
  * Process supervision: the step rewards of the whole group are normalised together, r̃ = (r - mean(R)) / std(R),
  * and token t of o_i gets the sum of the normalised rewards of the steps that end at or after t:
- * Â_i,t = Σ_{index(j) >= t} r̃_i^index(j).
+ * Â_i,t = Σ_{index(j) >= t} r̃_i^index(j). With credit 'step', only its own step's: Â_i,t = r̃_i^index(j) for
+ * the first j with index(j) >= t.
  */
 export function processAdvantages(steps: StepRewards[], lengths: number[], opts: AdvantageOptions = {}): number[][] {
   if (steps.length !== lengths.length) throw new Error(`steps (${steps.length}) and lengths (${lengths.length}) differ in length`)
@@ -54,11 +62,11 @@ export function processAdvantages(steps: StepRewards[], lengths: number[], opts:
   return steps.map((s, i) => {
     const normalised = s.rewards.map((r) => (r - mean) / scale)
     const out = new Array<number>(lengths[i]).fill(0)
-    let suffix = 0
+    let credit = 0
     let j = s.ends.length - 1
     for (let t = lengths[i] - 1; t >= 0; t--) {
-      while (j >= 0 && s.ends[j] >= t) suffix += normalised[j--]
-      out[t] = suffix
+      while (j >= 0 && s.ends[j] >= t) credit = (opts.credit === 'step' ? 0 : credit) + normalised[j--]
+      out[t] = credit
     }
     return out
   })

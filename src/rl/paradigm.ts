@@ -7,7 +7,7 @@
 // online RFT, DPO, PPO and GRPO that way. Per output it returns one coefficient per token: the `advantages` a
 // PolicyStep sends to the worker. For an on-policy step (ratio 1, no clipping) the worker's loss gradient is
 // exactly 1/|o| Σ_t advantage_t ∇ log π, so one trainer (src/rl/trainer.ts) runs every method.
-import { gradientCoefficient, outcomeAdvantages, processAdvantages, type StepRewards } from './grpo.ts'
+import { gradientCoefficient, outcomeAdvantages, processAdvantages, type ProcessCredit, type StepRewards } from './grpo.ts'
 
 export type Method = 'sft' | 'rft' | 'online-rft' | 'dpo' | 'ppo' | 'grpo'
 
@@ -136,13 +136,13 @@ export type Supervision = 'outcome' | 'process'
  * step rewards from each token's step on). This is the part of GC that PolicyStep is sent; the KL part
  * β (π_ref/π_θ - 1) comes from the k3 term of the worker's loss.
  */
-export function grpoAdvantages(samples: Sample[], supervision: Supervision): number[][] {
+export function grpoAdvantages(samples: Sample[], supervision: Supervision, credit: ProcessCredit = 'suffix'): number[][] {
   const lengths = samples.map((s) => s.length)
   if (supervision === 'process') {
     return processAdvantages(samples.map((s, i) => {
       if (!s.steps) throw new Error(`sample ${i}: process supervision needs step rewards`)
       return s.steps
-    }), lengths)
+    }), lengths, { credit })
   }
   return outcomeAdvantages(samples.map((s, i) => {
     if (s.reward === undefined) throw new Error(`sample ${i}: outcome supervision needs a reward`)
@@ -160,6 +160,6 @@ export function grpoCoefficients(samples: Sample[], supervision: Supervision, be
  * The coefficients the trainer sends as PolicyStep advantages for a group of samples of one question, for the
  * methods that learn from sampled groups (RFT, online RFT, GRPO). The KL part of GRPO is the worker's.
  */
-export function policyStepAdvantages(method: 'rft' | 'online-rft' | 'grpo', samples: Sample[], supervision: Supervision = 'outcome'): number[][] {
-  return method === 'grpo' ? grpoAdvantages(samples, supervision) : rftCoefficients(samples, method)
+export function policyStepAdvantages(method: 'rft' | 'online-rft' | 'grpo', samples: Sample[], supervision: Supervision = 'outcome', credit: ProcessCredit = 'suffix'): number[][] {
+  return method === 'grpo' ? grpoAdvantages(samples, supervision, credit) : rftCoefficients(samples, method)
 }

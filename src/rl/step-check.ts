@@ -16,11 +16,15 @@ export function equationsHold(text: string): boolean {
   return true
 }
 
-/** Step rewards (1 good, 0 not) of a solution split into steps, the last one's also needing a right answer. */
-export function checkedStepRewards(steps: readonly string[], finalCorrect: boolean): number[] {
+/**
+ * Step rewards (1 good, 0 not) of a solution split into steps, the last one's also needing a right answer.
+ * cumulative (default): a step is good while every equation so far holds; otherwise each step is judged on its
+ * own equations (for per-step credit, where a right step after a wrong one should still count as right).
+ */
+export function checkedStepRewards(steps: readonly string[], finalCorrect: boolean, opts: { cumulative?: boolean } = {}): number[] {
   let good = true
   return steps.map((s, j) => {
-    good = good && equationsHold(s)
+    good = (opts.cumulative === false || good) && equationsHold(s)
     return Number(good && (j < steps.length - 1 || finalCorrect))
   })
 }

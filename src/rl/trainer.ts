@@ -9,7 +9,7 @@ import { arithmeticProblem, type ArithmeticLimits } from '../train/arithmetic.ts
 import { generatedProblems, runEval } from '../train/eval.ts'
 import { Rng } from '../train/rng.ts'
 import { learningRate } from '../train/schedule.ts'
-import { isInformativeGroup, type StepRewards } from './grpo.ts'
+import { isInformativeGroup, type ProcessCredit, type StepRewards } from './grpo.ts'
 import { policyStepAdvantages, type Sample, type Supervision } from './paradigm.ts'
 import {
   ormExamples, prmExamples, scoreRollouts, trainRewardModel, withReplay, type PrmLabel, type RewardExample, type RewardKind, type RewardTrainSummary,
@@ -55,6 +55,9 @@ export interface RlConfig {
   maxNewTokens: number
   /** GRPO: drop groups whose rewards are all equal (no learning signal). */
   dynamicSampling: boolean
+  /** Process supervision: suffix sums of step rewards (the paper) or each step's own; with rule-steps, 'step'
+   * also judges each step on its own equations. */
+  processCredit?: ProcessCredit
   seed: number
   /** Greedy accuracy on evalN held-out problems every evalEvery steps (0: only at start and end), maj@k/pass@k with evalK. */
   evalEvery: number
@@ -108,13 +111,13 @@ export async function evaluate(w: RlWorker, ctx: RlContext, cfg: Pick<RlConfig, 
 }
 
 /** Rewards of one group as paradigm Samples (outcome reward and, for rule-steps and PRM, step rewards). */
-async function rewardGroups(w: RlWorker, ctx: RlContext, groups: Rollout[][], reward: RewardSource): Promise<Sample[][]> {
+async function rewardGroups(w: RlWorker, ctx: RlContext, groups: Rollout[][], reward: RewardSource, credit: ProcessCredit = 'suffix'): Promise<Sample[][]> {
   if (reward === 'rule') return groups.map((g) => g.map((r) => ({ length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct })))
   if (reward === 'rule-steps') {
     return groups.map((g) => g.map((r) => {
       const ends = stepEnds(r.tokens, ctx.isNewline)
       const texts = ends.map((e, j) => completionText(ctx.codec, ctx.eosId, r.tokens.slice(j ? ends[j - 1] + 1 : 0, e + 1)))
-      return { length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct, steps: { rewards: checkedStepRewards(texts, r.correct), ends } }
+      return { length: r.tokens.length, reward: r.correct ? 1 : 0, correct: r.correct, steps: { rewards: checkedStepRewards(texts, r.correct, { cumulative: credit !== 'step' }), ends } }
     }))
   }
   const flat = groups.flat()
@@ -156,7 +159,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
     const s0 = performance.now()
     const groups = offline ? offline[step] : await sampleGroups(w, questionsAt(step), cfg.groupSize, { ...sampling, seed: cfg.seed * 1_000_003 + step })
     samples += groups.reduce((a, g) => a + g.length, 0)
-    const rewarded = await rewardGroups(w, ctx, groups, cfg.reward)
+    const rewarded = await rewardGroups(w, ctx, groups, cfg.reward, cfg.processCredit)
     const seqs: { r: Rollout; adv: number[] }[] = []
     let kept = 0
     groups.forEach((g, gi) => {
@@ -164,7 +167,7 @@ export async function runRl(w: RlWorker, ctx: RlContext, cfg: RlConfig, hooks: R
       if (cfg.method === 'grpo') {
         const signal = supervision === 'process' ? smp.flatMap((s) => s.steps!.rewards) : smp.map((s) => s.reward!)
         if (cfg.dynamicSampling && !isInformativeGroup(signal)) return
-        const adv = policyStepAdvantages('grpo', smp, supervision)
+        const adv = policyStepAdvantages('grpo', smp, supervision, cfg.processCredit)
         g.forEach((r, i) => seqs.push({ r, adv: adv[i] }))
       } else {
         // RFT / online RFT: GC = I(o); a wrong output has coefficient 0 everywhere and no gradient, so only the

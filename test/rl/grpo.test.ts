@@ -31,6 +31,15 @@ describe('process advantages', () => {
     expect(processAdvantages([{ rewards: [1, 0], ends: [0, 1] }], [2], { scaleByStd: false })).toEqual([[0, -0.5]]) // 0.5 - 0.5, then -0.5
   })
 
+  it("with credit 'step' give each token its own step's normalised reward alone", () => {
+    // the same group: normalised step rewards +u, -u (output A) and 0 (output B)
+    const adv = processAdvantages([{ rewards: [1, 0], ends: [1, 3] }, { rewards: [0.5], ends: [2] }], [4, 3], { credit: 'step' })
+    const u = 0.5 / (0.5 + STD_EPS)
+    expect(adv[0].map((x) => Number(x.toFixed(6)))).toEqual([u, u, -u, -u].map((x) => Number(x.toFixed(6))))
+    expect(adv[1]).toEqual([0, 0, 0])
+    expect(processAdvantages([{ rewards: [1, 0], ends: [0, 1] }], [2], { scaleByStd: false, credit: 'step' })).toEqual([[0.5, -0.5]])
+  })
+
   it('reject step ends that do not increase or run past the output', () => {
     expect(() => processAdvantages([{ rewards: [1, 0], ends: [2, 1] }], [3])).toThrow(/must increase/)
     expect(() => processAdvantages([{ rewards: [1], ends: [5] }], [3])).toThrow(/below its length 3/)

@@ -9,7 +9,12 @@ import { EOS, SPECIAL_TOKENS, Tokenizer, toTokenizerJson } from '../../src/token
 import { PieceCounter, trainBpe } from '../../src/tokenizer/train.ts'
 
 describe('GRPO with rule-checked step rewards', () => {
-  it('sends the process advantages of each output\'s checked steps', async () => {
+  it.each([
+    // suffix credit (the paper's): a step is good while every equation so far holds
+    { credit: 'suffix' as const, rewards: [[1, 0, 0], [1, 1, 0], [1, 1]] },
+    // step credit: each step judged on its own equations, and credited alone
+    { credit: 'step' as const, rewards: [[1, 0, 1], [1, 1, 0], [1, 1]] },
+  ])('sends the process advantages of each output\'s checked steps ($credit credit)', async ({ credit, rewards }) => {
     const counter = new PieceCounter()
     for (let i = 0; i < 200; i++) counter.add(arithmeticDocument(3, i))
     const tok = new Tokenizer(toTokenizerJson(trainBpe(counter.counts, { vocabSize: 400, specialTokens: SPECIAL_TOKENS }), SPECIAL_TOKENS))
@@ -30,7 +35,7 @@ describe('GRPO with rule-checked step rewards', () => {
     const cfg: RlConfig = {
       method: 'grpo', reward: 'rule-steps', steps: 1, questionsPerStep: 1, groupSize: 3, mu: 1, clipEps: 0.2, klBeta: 0, aggregation: 'sequence-mean',
       lr: 1e-4, temperature: 1, topP: 1, maxNewTokens: 64, dynamicSampling: false, seed: 1, evalEvery: 0, evalN: 0, limits: { maxValue: 30 },
-      question: () => q,
+      question: () => q, processCredit: credit,
     }
     const s = await runRl(fake, ctx, cfg)
     expect(s.supervision).toBe('process')
@@ -42,7 +47,7 @@ describe('GRPO with rule-checked step rewards', () => {
       ids.forEach((id, i) => { if (i < ids.length - 1 && tok.decode([id]).includes('\n')) e.push(i) })
       return [...e, ids.length - 1]
     })
-    const expected = processAdvantages([{ rewards: [1, 0, 0], ends: ends[0] }, { rewards: [1, 1, 0], ends: ends[1] }, { rewards: [1, 1], ends: ends[2] }], lengths)
+    const expected = processAdvantages(rewards.map((r, i) => ({ rewards: r, ends: ends[i] })), lengths, { credit })
     expect(sent).toHaveLength(3)
     sent.forEach((a, i) => a.forEach((v, t) => expect(v).toBeCloseTo(expected[i][t], 9)))
   })

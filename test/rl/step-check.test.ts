@@ -20,4 +20,10 @@ describe('rule-checked step rewards', () => {
     // a lucky right answer after a wrong step is still 0
     expect(checkedStepRewards(['1 + 1 = 3\n', '3 - 1 = 2\n', '\\boxed{2}'], true)).toEqual([0, 0, 0])
   })
+
+  it('not cumulative: each step is judged on its own equations (the last also on the answer)', () => {
+    const steps = ['Step 1: 3 + 11 = 14.\n', 'Step 2: 14 - 8 = 5.\n', 'Step 3: 5 * 2 = 10.\n', 'The answer is \\boxed{10}.']
+    expect(checkedStepRewards(steps, false, { cumulative: false })).toEqual([1, 0, 1, 0])
+    expect(checkedStepRewards(['1 + 1 = 3\n', '3 - 1 = 2\n', '\\boxed{2}'], true, { cumulative: false })).toEqual([0, 1, 1])
+  })
 })
