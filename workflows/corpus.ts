@@ -53,7 +53,7 @@ export async function corpusWorkflow(input: CorpusRunInput, carry?: CorpusCarry)
   }))
   list ??= await listWarcs(input.input, input.base, input.out, input.runId)
   const batches = Math.ceil(list.count / size)
-  for (let b = first; b < batches; b++, batch = b) {
+  for (let b = first; b < batches; b++) {
     if (b - first >= (input.batchesPerRun ?? BATCHES_PER_RUN)) return continueAsNew<typeof corpusWorkflow>(input, { list, nextBatch: b, totals })
     const done = await executeChild(corpusBatchWorkflow, {
       workflowId: `${workflowInfo().workflowId}/batch-${b}`,
@@ -64,6 +64,7 @@ export async function corpusWorkflow(input: CorpusRunInput, carry?: CorpusCarry)
     totals.announced += done.announced
     totals.alreadyAnnounced += done.alreadyAnnounced
     totals.failedInputs += done.failedInputs
+    batch = b + 1
   }
   const manifestPath = await writeRunManifest(input, batches)
   return { runId: input.runId, manifestPath, ...totals }
