@@ -5,11 +5,10 @@
 // (DSMATH_AUTH_TOKEN), as services/pretrain. Jobs live in memory with a job.json per job under the state
 // directory; unlike pretraining they are not resumed after a restart (an RL job is restarted from its
 // checkpoint by submitting it again).
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { access, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { randomUUID } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import { RpcError, safeService, unary } from '../grpc-common.ts'
 import { loadSync } from '@grpc/proto-loader'
@@ -347,6 +346,7 @@ async function readRewardData(path: string, kind: RewardKind, codec: RlContext['
 type OwnScorer = { w: RlWorker; close(): Promise<void> }
 
 function rewardImpl(jobs: Jobs, opts: RlServerOptions, ownScorers: Map<string, Promise<OwnScorer>>): RewardServiceServer {
+  const tokenizers = new Map<string, ReturnType<typeof loadTokenizer>>()
   return {
     submitJob: unary(async (req) => {
       const cfg = checkRewardConfig(req.config)
@@ -413,10 +413,16 @@ function rewardImpl(jobs: Jobs, opts: RlServerOptions, ownScorers: Map<string, P
       }
       if (!req.reward_checkpoint) throw invalid('reward_checkpoint', 'required for OUTCOME and PROCESS rewards')
       // The tokenizer first: a bad reward_checkpoint must not claim or start a worker.
-      const codec = await loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
-        if (!err.message.startsWith('tokenizer: cannot read')) throw err
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
-      })
+      let tokenizer = tokenizers.get(req.reward_checkpoint)
+      if (!tokenizer) {
+        tokenizer = loadTokenizer(join(req.reward_checkpoint, 'tokenizer.json')).catch((err: Error) => {
+          if (!err.message.startsWith('tokenizer: cannot read')) throw err
+          throw new RpcError(grpc.status.FAILED_PRECONDITION, `reward_checkpoint ${req.reward_checkpoint}: no tokenizer.json (a reward model directory holds one)`)
+        })
+        tokenizers.set(req.reward_checkpoint, tokenizer)
+        tokenizer.catch(() => tokenizers.delete(req.reward_checkpoint))
+      }
+      const codec = await tokenizer
       const scorer = { codec: codec.tokenizer, eosId: codec.eosId, isNewline: newlineTest(codec.tokenizer) }
       // A worker of a pool is claimed for this request alone and released after it; without a pool, the service
       // keeps a worker of its own per reward model.
