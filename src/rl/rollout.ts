@@ -1,6 +1,5 @@
 // The rollout path of RL: typed calls to the PyTorch worker (generation, log-probs, policy and reward-model
 // steps), G samples per question, grading with the rule grader, and splitting a response into reasoning steps.
-import * as grpc from '@grpc/grpc-js'
 import type {
   GenerateRequest, GenerateResponse, InitRewardModelRequest, InitRewardModelResponse, LogProbsResponse, PolicyStepRequest,
   PolicyStepResponse, ResetReferenceResponse, RewardScoreResponse, RewardTrainStepResponse, SaveCheckpointResponse, ScoredSequence,

@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, appendFile, writeFile, readFile, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import * as grpc from '@grpc/grpc-js'
 import type { GenerateRequest, GenerateResponse, TokenSequence, TrainStepResponse } from '../gen/dsmath/v1/worker.ts'
 import { EOS, Tokenizer } from '../tokenizer/tokenizer.ts'
 import { arithmeticProblem, GENERATED_ARITHMETIC, parseGeneratedUri, type ArithmeticLimits, type ArithmeticProblem } from './arithmetic.ts'
