@@ -55,15 +55,14 @@ export async function submitCorpusRun(client: Client, input: CorpusRunInput, wai
       await new Promise((r) => setTimeout(r, everyMs))
     }
   })()
+  let result: CorpusRunResult
   try {
-    const result = await handle.result()
-    finished = true
-    await watching
-    const last = onProgress ? await corpusRunProgress(client, workflowId).catch(() => null) : null
-    if (last) onProgress!(last)
-    return { workflowId, result }
+    result = await handle.result()
   } finally {
     finished = true
     await watching
   }
+  const last = onProgress ? await corpusRunProgress(client, workflowId).catch(() => null) : null
+  if (last) onProgress!(last)
+  return { workflowId, result }
 }

@@ -59,11 +59,7 @@ export async function corpusWorkflow(input: CorpusRunInput, carry?: CorpusCarry)
       workflowId: `${workflowInfo().workflowId}/batch-${b}`,
       args: [{ run: input, list, batch: b, start: b * size, end: Math.min(list.count, (b + 1) * size) }],
     })
-    totals.shards += done.shards
-    totals.docs += done.docs
-    totals.announced += done.announced
-    totals.alreadyAnnounced += done.alreadyAnnounced
-    totals.failedInputs += done.failedInputs
+    for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += done[k]
     batch = b + 1
   }
   const manifestPath = await writeRunManifest(input, batches)

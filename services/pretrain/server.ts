@@ -18,7 +18,7 @@ import {
 } from '../../src/gen/dsmath/v1/training.ts'
 import { ConfigError, resolvePretrainJob, type ResolvedJob } from '../../src/train/job.ts'
 import { listCheckpoints, runPretrain } from '../../src/train/pretrain.ts'
-import { openJobWorker, type WorkerConn } from '../../src/train/worker.ts'
+import { openJobWorker } from '../../src/train/worker.ts'
 import { eventsConsumed, trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 import { ShardLog, startShardFeed, type ShardFeed, type ShardRecord } from './shards.ts'
 
@@ -167,7 +167,6 @@ export class PretrainJobs {
     const pending: ShardRecord[] = []
     const feeds: ShardFeed[] = []
     let worker: Awaited<ReturnType<typeof openJobWorker>> | null = null
-    let conn: WorkerConn | null = null
     try {
       for (const s of run.sources.filter((x) => x.shardsTopic)) {
         const feed = await startShardFeed({
@@ -198,10 +197,9 @@ export class PretrainJobs {
         addresses: job.resolved.workerAddresses, jobId: `pretrain/${job.id}`, token: job.resolved.workerToken || undefined,
         stepDeadlineMs: job.resolved.stepDeadlineMs, threads: this.opts.workerThreads ?? 0,
       })
-      conn = worker.conn
       let firstLoss = job.status.metrics.first_loss
       let tokensTotal = 0, msTotal = 0
-      const summary = await runPretrain(run, conn, {
+      const summary = await runPretrain(run, worker.conn, {
         onStart: ({ startStep, loader, resumedFrom }) => {
           for (const r of shardLog.records) loader.addFiles(r.source, [r.path])
           if (resumedFrom) this.log(`pretrain: job ${job.id} resumes from ${resumedFrom} (step ${startStep})`, { job_id: job.id, step: startStep, checkpoint: resumedFrom })

@@ -72,7 +72,7 @@ async function openWorker(pool: WorkerPool | undefined, threads: number, jobId: 
   const { conn, close } = await openJobWorker({
     addresses: pool?.addresses ?? [], jobId, token: pool?.auth_token || undefined, stepDeadlineMs: Number(pool?.step_deadline_ms || 0) || 600_000, threads,
   })
-  return { w: new RlWorker(conn, pool?.auth_token || undefined), close }
+  return { w: new RlWorker(conn), close }
 }
 
 async function policyContext(w: RlWorker, checkpoint: string, tokenizer: string, freshOptimizer = false): Promise<RlContext & { tokenizerPath: string }> {

@@ -21,7 +21,7 @@ import {
 import { listCheckpoints } from '../../src/train/pretrain.ts'
 import { parseGeneratedUri } from '../../src/train/arithmetic.ts'
 import { checkpointTokenizerPath, GENERATED_SFT, runSft, type SftDatasetSpec, type SftFormatName, type SftRunConfig } from '../../src/train/sft.ts'
-import { openJobWorker, type WorkerConn } from '../../src/train/worker.ts'
+import { openJobWorker } from '../../src/train/worker.ts'
 import { trainLoss, trainStep, trainSteps, trainTokens, trainTokensPerSecond } from '../../src/obs/metrics.ts'
 
 const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url))
@@ -202,16 +202,13 @@ export class SftJobs {
     await job.persist()
     this.log(`sft: job ${job.id} running (${job.status.total_steps} steps from ${job.resolved.run.checkpoint})`, { job_id: job.id })
     let worker: Awaited<ReturnType<typeof openJobWorker>> | null = null
-    let conn: WorkerConn | null = null
     try {
       worker = await openJobWorker({
         addresses: job.resolved.workerAddresses, jobId: `sft/${job.id}`, token: job.resolved.workerToken || undefined,
         stepDeadlineMs: job.resolved.stepDeadlineMs, threads: this.opts.workerThreads ?? 0,
       })
-      conn = worker.conn
-      if (job.resolved.workerToken) process.env.DSMATH_AUTH_TOKEN ??= job.resolved.workerToken
       let firstLoss: number | undefined, respTokens = 0, tokens = 0, ms = 0
-      const summary = await runSft(job.resolved.run, conn, {
+      const summary = await runSft(job.resolved.run, worker.conn, {
         onStep: (m) => {
           firstLoss ??= m.loss
           trainLoss.set({ job: job.id }, m.loss)

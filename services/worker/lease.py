@@ -48,16 +48,13 @@ class Lease:
 
     def enter(self, job: str | None) -> None:
         with self.mutex:
-            self._enter(job)
-
-    def _enter(self, job: str | None) -> None:
-        held, left = self._holder()
-        if held is not None and held != job:
-            who = f'job {job}' if job else 'a call naming no job'
-            raise RpcError(grpc.StatusCode.FAILED_PRECONDITION,
-                           f'worker busy: it serves job {held} (free when that job releases it, or {left:.0f} s after its last call); refused {who}')
-        if job is not None:
-            self.job, self.until = job, float('inf')
+            held, left = self._holder()
+            if held is not None and held != job:
+                who = f'job {job}' if job else 'a call naming no job'
+                raise RpcError(grpc.StatusCode.FAILED_PRECONDITION,
+                               f'worker busy: it serves job {held} (free when that job releases it, or {left:.0f} s after its last call); refused {who}')
+            if job is not None:
+                self.job, self.until = job, float('inf')
 
     def try_take(self, job: str) -> bool:
         """Takes the hold for `job` when the worker is free (or already its): how a job claims a worker of a pool."""

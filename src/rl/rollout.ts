@@ -8,16 +8,11 @@ import { gradeResponse } from '../grade/grade.ts'
 import { cotPrompt } from '../train/sft.ts'
 import type { WorkerConn } from '../train/worker.ts'
 
-/** A call to the worker with a deadline and, when DSMATH_AUTH_TOKEN (or `token`) is set, the bearer token. */
-export function workerCall<Req, Res>(conn: WorkerConn, method: string, req: Req, deadlineMs = 1_800_000, token = process.env.DSMATH_AUTH_TOKEN): Promise<Res> {
-  return conn.invoke(method, req, deadlineMs, token)
-}
-
 /** The worker RPCs RL uses. */
 export class RlWorker {
-  /** token: the worker's bearer token (default DSMATH_AUTH_TOKEN). */
-  constructor(readonly conn: WorkerConn, private readonly token = process.env.DSMATH_AUTH_TOKEN) {}
-  private call<Req, Res>(method: string, req: Req): Promise<Res> { return workerCall(this.conn, method, req, 1_800_000, this.token) }
+  /** Calls go through `conn` (its bearer token and job id). */
+  constructor(readonly conn: WorkerConn) {}
+  private call<Req, Res>(method: string, req: Req): Promise<Res> { return this.conn.invoke(method, req, 1_800_000) }
   generate(req: GenerateRequest): Promise<GenerateResponse> { return this.call('generate', req) }
   logProbs(sequences: number[][], reference = false): Promise<LogProbsResponse> {
     return this.call('logProbs', { sequences: sequences.map((tokens) => ({ tokens, loss_mask: [] })), reference })

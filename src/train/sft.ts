@@ -193,17 +193,13 @@ export class SftPacker {
 
 // -- worker calls with masks and generation (WorkerConn's trainStep sends no mask) --
 
-function callWorker<Req, Res>(conn: WorkerConn, method: string, req: Req, deadlineMs: number): Promise<Res> {
-  return conn.invoke(method, req, deadlineMs)
-}
-
 export function maskedTrainStep(conn: WorkerConn, seqs: readonly PackedSequence[], lr: number): Promise<TrainStepResponse> {
   const sequences: TokenSequence[] = seqs.map((s) => ({ tokens: s.tokens, loss_mask: s.loss_mask }))
-  return callWorker(conn, 'trainStep', { sequences, learning_rate: lr }, 600_000)
+  return conn.invoke('trainStep', { sequences, learning_rate: lr }, 600_000)
 }
 
 export function generate(conn: WorkerConn, req: GenerateRequest): Promise<GenerateResponse> {
-  return callWorker(conn, 'generate', req, 1_800_000)
+  return conn.invoke('generate', req, 1_800_000)
 }
 
 // -- the run --
@@ -276,7 +272,7 @@ export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHook
   const { tokenizer, eosId } = await loadTokenizer(cfg.tokenizer)
   const tokOut = join(cfg.outDir, 'tokenizer.json')
   if (tokOut !== cfg.tokenizer) await copyFile(cfg.tokenizer, tokOut)
-  const loaded = await callWorker<{ path: string }, { step: number; model?: { max_seq_len: number } }>(conn, 'loadCheckpoint', { path: cfg.checkpoint }, 300_000)
+  const loaded = await conn.invoke<{ path: string }, { step: number; model?: { max_seq_len: number } }>('loadCheckpoint', { path: cfg.checkpoint }, 300_000)
   const maxSeq = loaded.model?.max_seq_len ?? 0
   if (maxSeq && maxSeq < cfg.seqLen) throw new Error(`--seq-len ${cfg.seqLen} exceeds the checkpoint's max_seq_len ${maxSeq} (pretrain with --seq-len >= ${cfg.seqLen})`)
   const source = await sftExampleSource(cfg.datasets ?? [{ uri: GENERATED_SFT, format: 'cot', weight: 1, maxExamples: 0 }], cfg.promptTemplate)
@@ -328,7 +324,7 @@ export async function runSft(cfg: SftRunConfig, conn: WorkerConn, hooks: SftHook
   async function save(at: number): Promise<string> {
     const path = stepDir(cfg.outDir, at)
     const created_at = new Date().toISOString()
-    await callWorker(conn, 'saveCheckpoint', {
+    await conn.invoke('saveCheckpoint', {
       path, client_state_json: JSON.stringify({ kind: 'dsmath.sft', step: at, init_checkpoint: cfg.checkpoint, total_tokens: tokens, loss: last, created_at }),
     }, 300_000)
     await hooks.onCheckpoint?.({ path, step: at, tokens, loss: last ?? 0, created_at })

@@ -32,10 +32,10 @@ export class WorkerConn {
     })
   }
 
-  /** One RPC with this connection's bearer token (or `token`) and job id. */
-  invoke<Req, Res>(method: string, req: Req, deadlineMs = 60_000, token = this.authToken): Promise<Res> {
+  /** One RPC with this connection's bearer token and job id. */
+  invoke<Req, Res>(method: string, req: Req, deadlineMs = 60_000): Promise<Res> {
     const md = new grpc.Metadata()
-    if (token) md.set('authorization', `Bearer ${token}`)
+    if (this.authToken) md.set('authorization', `Bearer ${this.authToken}`)
     if (this.jobId) md.set(JOB_METADATA, this.jobId)
     const fn = (this.client as unknown as Record<string, (r: Req, m: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>)[method]!.bind(this.client)
     return new Promise((resolve, reject) => fn(req, md, { deadline: Date.now() + deadlineMs }, (e, r) => {
@@ -44,20 +44,18 @@ export class WorkerConn {
     }))
   }
 
-  private call<Req, Res>(method: string, req: Req, deadlineMs = 60_000): Promise<Res> { return this.invoke(method, req, deadlineMs) }
-
-  initModel(req: InitModelRequest): Promise<InitModelResponse> { return this.call('initModel', req, 120_000) }
+  initModel(req: InitModelRequest): Promise<InitModelResponse> { return this.invoke('initModel', req, 120_000) }
   trainStep(sequences: number[][], learningRate: number): Promise<TrainStepResponse> {
     const seqs: TokenSequence[] = sequences.map((tokens) => ({ tokens, loss_mask: [] }))
-    return this.call('trainStep', { sequences: seqs, learning_rate: learningRate }, this.stepDeadlineMs)
+    return this.invoke('trainStep', { sequences: seqs, learning_rate: learningRate }, this.stepDeadlineMs)
   }
   saveCheckpoint(path: string, clientState: unknown): Promise<SaveCheckpointResponse> {
-    return this.call('saveCheckpoint', { path, client_state_json: JSON.stringify(clientState) }, 300_000)
+    return this.invoke('saveCheckpoint', { path, client_state_json: JSON.stringify(clientState) }, 300_000)
   }
-  loadCheckpoint(path: string): Promise<LoadCheckpointResponse> { return this.call('loadCheckpoint', { path }, 300_000) }
-  getStatus(): Promise<GetStatusResponse> { return this.call('getStatus', {}, 10_000) }
+  loadCheckpoint(path: string): Promise<LoadCheckpointResponse> { return this.invoke('loadCheckpoint', { path }, 300_000) }
+  getStatus(): Promise<GetStatusResponse> { return this.invoke('getStatus', {}, 10_000) }
   /** Lets other jobs use the worker (a no-op unless this connection's job holds it). */
-  releaseWorker(): Promise<ReleaseWorkerResponse> { return this.call('releaseWorker', {}, 10_000) }
+  releaseWorker(): Promise<ReleaseWorkerResponse> { return this.invoke('releaseWorker', {}, 10_000) }
   /** Releases the worker for this job (when it has a job id; errors are ignored: the lease lapses anyway), then closes the channel. */
   async release(): Promise<void> {
     if (this.jobId) await this.releaseWorker().catch(() => undefined)
